@@ -31,6 +31,23 @@ export interface DirectionCrypter {
   open(src: Uint8Array, off: number, n: number, dst: Uint8Array, dstOff: number): void;
   /** Frames this direction has sealed/opened so far, counting from the injected start. */
   readonly counter: bigint;
+  /**
+   * Frames this direction can still seal/open, exact below 2^32 and saturated at 2^32 (no
+   * bigint). Optional: when present, sealFramesInto fails with COUNTER_EXHAUSTED before
+   * sealing anything rather than part way through a message.
+   */
+  framesLeft?(): number;
+}
+
+/** What a backend needs to build one direction (see crypto/registry.ts). */
+export interface DirectionOptions {
+  protocol: RecordProtocol;
+  /** 16 bytes (ALTSRP_GCM_AES128) or 44 bytes (ALTSRP_GCM_AES128_REKEY), already checked. */
+  key: Uint8Array;
+  /** The 12-byte counter value of this direction's first frame (side bit included). */
+  counter: Uint8Array;
+  /** Low counter bytes that count towards overflow: 5 or 8. */
+  overflowBytes: number;
 }
 
 /** Start values for the two counters, as frame indices (tests inject these to reach the edges). */

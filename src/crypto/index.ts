@@ -1,0 +1,121 @@
+/**
+ * Crypto for the ALTS record protocol (DESIGN §1, §3): `createCrypters` builds the outbound and
+ * inbound DirectionCrypter of one side, on the `node` (default), `noble` or registered `native`
+ * backend. `aesGcm` exposes the bare AES-GCM primitive (with AAD) of the built-in backends,
+ * for conformance vectors that are not ALTS frames (AES-256, AAD).
+ * @module
+ */
+import { abytes, aoneOf } from '../_check.js';
+import { AltsError } from '../errors.js';
+import { counterAt, OVERFLOW_BYTES } from '../record/counter.js';
+import type { AeadPrimitive } from './_aead.js';
+import { AES128_KEY_BYTES, aeadDirection, REKEY_KEY_BYTES } from './_direction.js';
+import { nobleAead } from './noble.js';
+import { nodeAead } from './node.js';
+import { type BackendFactory, registeredBackend } from './registry.js';
+import {
+  BACKENDS,
+  RECORD_PROTOCOLS,
+  SIDES,
+  type Backend,
+  type CounterStart,
+  type DirectionCrypter,
+  type RecordProtocol,
+  type Side,
+} from './types.js';
+
+export { registerBackend, type BackendFactory } from './registry.js';
+
+export const KEY_BYTES: Readonly<Record<RecordProtocol, number>> = {
+  ALTSRP_GCM_AES128: AES128_KEY_BYTES,
+  ALTSRP_GCM_AES128_REKEY: REKEY_KEY_BYTES,
+};
+
+export interface CrypterOptions {
+  protocol: RecordProtocol;
+  side: Side;
+  key: Uint8Array;
+  backend?: Backend;
+  /** Frame indices the two counters start at (default 0n): for tests that reach the edges. */
+  counters?: CounterStart;
+}
+
+const BUILTIN: Readonly<Record<'noble' | 'node', AeadPrimitive>> = { noble: nobleAead, node: nodeAead };
+
+function factoryFor(backend: Backend): BackendFactory {
+  if (backend === 'noble' || backend === 'node') {
+    const aead = BUILTIN[backend];
+    return (o) => aeadDirection(aead, o);
+  }
+  const f = registeredBackend(backend);
+  if (f === undefined) throw new Error(`the ${backend} backend needs the addon: run npm rebuild (or use backend 'node')`);
+  return f;
+}
+
+/** Check the record protocol and key: UNKNOWN_PROTOCOL, TypeError, BAD_KEY. */
+export function checkKey(protocol: unknown, key: unknown): asserts protocol is RecordProtocol {
+  if (!(RECORD_PROTOCOLS as readonly unknown[]).includes(protocol))
+    throw new AltsError('UNKNOWN_PROTOCOL', `"protocol" expected one of ${RECORD_PROTOCOLS.join(', ')}, got ${String(protocol)}`);
+  abytes('key', key);
+  const want = KEY_BYTES[protocol as RecordProtocol];
+  if (key.length !== want) throw new AltsError('BAD_KEY', `"key" for ${String(protocol)} expected ${want} bytes, got ${key.length}`);
+}
+
+/** The outbound and inbound crypters of `o.side`. Every argument is checked before anything is built. */
+export function createCrypters(o: CrypterOptions): { outbound: DirectionCrypter; inbound: DirectionCrypter } {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
+  const { protocol, side, key } = o;
+  checkKey(protocol, key);
+  aoneOf('side', side, SIDES);
+  const backend = o.backend ?? 'node';
+  aoneOf('backend', backend, BACKENDS);
+  const counters = o.counters ?? {};
+  if (typeof counters !== 'object' || counters === null) throw new TypeError(`"counters" expected object, got ${typeof counters}`);
+  const n = OVERFLOW_BYTES[protocol];
+  const peer: Side = side === 'client' ? 'server' : 'client';
+  const outCtr = counterAt(side, counters.outbound ?? 0n, n, 'counters.outbound');
+  const inCtr = counterAt(peer, counters.inbound ?? 0n, n, 'counters.inbound');
+  const make = factoryFor(backend);
+  return {
+    outbound: make({ protocol, key, counter: outCtr, overflowBytes: n }),
+    inbound: make({ protocol, key, counter: inCtr, overflowBytes: n }),
+  };
+}
+
+/** Plain AES-GCM (128 or 256) of a built-in backend: seal → ciphertext ‖ tag; open → plaintext. */
+export function aesGcm(backend: 'noble' | 'node', key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) {
+  aoneOf('backend', backend, ['noble', 'node'] as const);
+  abytes('key', key, 16, 32);
+  abytes('nonce', nonce, 12);
+  if (aad !== undefined) abytes('aad', aad);
+  const aead = BUILTIN[backend];
+  const k = aead.importKey(key);
+  return {
+    seal(plaintext: Uint8Array): Uint8Array {
+      abytes('plaintext', plaintext);
+      const buf = new Uint8Array(plaintext.length + 16);
+      buf.set(plaintext);
+      aead.seal(k, nonce, buf, 0, plaintext.length, aad);
+      return buf;
+    },
+    open(sealed: Uint8Array): Uint8Array {
+      abytes('sealed', sealed);
+      if (sealed.length < 16) throw new RangeError(`"sealed" expected at least 16 bytes, got ${sealed.length}`);
+      const out = new Uint8Array(sealed.length - 16);
+      aead.open(k, nonce, sealed, 0, out.length, out, 0, aad);
+      return out;
+    },
+  };
+}
+
+/**
+ * One direction from a raw 12-byte initial counter value (any bytes, side bit included), for
+ * vectors whose counter is not a frame index (e.g. grpc-go's random counters).
+ */
+export function createDirection(o: { protocol: RecordProtocol; key: Uint8Array; counter: Uint8Array; backend?: Backend }): DirectionCrypter {
+  checkKey(o.protocol, o.key);
+  abytes('counter', o.counter, 12);
+  const backend = o.backend ?? 'node';
+  aoneOf('backend', backend, BACKENDS);
+  return factoryFor(backend)({ protocol: o.protocol, key: o.key, counter: o.counter, overflowBytes: OVERFLOW_BYTES[o.protocol] });
+}

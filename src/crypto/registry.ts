@@ -1,0 +1,24 @@
+/**
+ * Backends that live outside this module tree register here: the `native` backend (OpenSSL EVP
+ * in the addon, one reusable context per direction) calls `registerBackend('native', factory)`
+ * when the addon loads. `noble` and `node` are built in (crypto/index.ts) and cannot be replaced.
+ * @module
+ */
+import { aoneOf } from '../_check.js';
+import { BACKENDS, type Backend, type DirectionCrypter, type DirectionOptions } from './types.js';
+
+/** Builds one direction; `o` is already checked (protocol, key length, counter). */
+export type BackendFactory = (o: DirectionOptions) => DirectionCrypter;
+
+const registered = new Map<Backend, BackendFactory>();
+
+export function registerBackend(name: Backend, factory: BackendFactory): void {
+  aoneOf('name', name, BACKENDS);
+  if (name === 'noble' || name === 'node') throw new RangeError(`"name": the '${name}' backend is built in and cannot be replaced`);
+  if (typeof factory !== 'function') throw new TypeError(`"factory" expected function, got ${typeof factory}`);
+  registered.set(name, factory);
+}
+
+export function registeredBackend(name: Backend): BackendFactory | undefined {
+  return registered.get(name);
+}

@@ -1,0 +1,10 @@
+/**
+ * alts-record: the gRPC ALTS record protocol (DESIGN §1, §4). Public entry point.
+ * @module
+ */
+export { createProtector, type Protector, type RecordOptions, type UnprotectResult } from './protector.js';
+export { AltsError, isAltsError, type AltsErrorCode, type AltsFault } from './errors.js';
+export * from './crypto/types.js';
+export * from './record/constants.js';
+export { createCrypters, registerBackend, type BackendFactory, type CrypterOptions } from './crypto/index.js';
+export { frameBytesAt, openFrame, sealedSize, sealFrames, sealFramesInto } from './record/frame.js';

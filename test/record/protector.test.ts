@@ -1,0 +1,105 @@
+/** createProtector (DESIGN §4): partial frames, leftover bytes, and what happens on errors. */
+import { describe, expect, it } from 'vitest';
+import { AltsError } from '../../src/errors.js';
+import { createProtector, type RecordOptions } from '../../src/protector.js';
+import { BACKENDS, codeOf, keyFor, PROTOCOLS } from './_helpers.js';
+
+const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => Array.from(x)));
+
+function pair(protocol: (typeof PROTOCOLS)[number], extra: Partial<RecordOptions> = {}) {
+  const key = keyFor(protocol);
+  return {
+    client: createProtector({ protocol, side: 'client', key, ...extra }),
+    server: (o: Partial<RecordOptions> = {}) => createProtector({ protocol, side: 'server', key, ...extra, ...o }),
+  };
+}
+
+describe.each(PROTOCOLS)('createProtector %s', (protocol) => {
+  it.each(BACKENDS)('round-trips several messages in one call (%s)', (backend) => {
+    const { client, server } = pair(protocol, { backend });
+    const s = server();
+    const msgs = [bytes(1), bytes(0), bytes(20000, 3), bytes(16360, 5)];
+    const wire = cat(...msgs.map((m) => client.protect(m)));
+    expect(s.unprotect(wire)).toEqual(cat(...msgs));
+  });
+
+  it('empty in, empty out', () => {
+    const { client, server } = pair(protocol);
+    expect(client.protect(new Uint8Array(0))).toHaveLength(0);
+    expect(server().unprotect(new Uint8Array(0))).toHaveLength(0);
+  });
+
+  it('keeps a partial frame across calls, holding only its bytes', () => {
+    const { client, server } = pair(protocol);
+    const s = server();
+    const f = client.protect(bytes(100));
+    expect(s.unprotect(f.subarray(0, 3))).toHaveLength(0);
+    expect(s.pendingBytes).toBe(3);
+    expect(s.unprotect(f.subarray(3, 50))).toHaveLength(0);
+    expect(s.pendingBytes).toBe(50);
+    expect(s.unprotect(f.subarray(50))).toEqual(bytes(100));
+    expect(s.pendingBytes).toBe(0);
+  });
+
+  it('parses the handshake leftover (`protected`) first, even when it ends inside a frame', () => {
+    const { client, server } = pair(protocol);
+    const wire = cat(client.protect(bytes(10)), client.protect(bytes(30, 1)), client.protect(bytes(5, 2)));
+    for (const cut of [0, 2, 34, 40, 60, wire.length]) {
+      const s = server({ protected: wire.subarray(0, cut) });
+      expect(s.unprotect(wire.subarray(cut))).toEqual(cat(bytes(10), bytes(30, 1), bytes(5, 2)));
+    }
+  });
+
+  it('a good frame before a bad one: unprotect returns its plaintext and throws on the next call', () => {
+    const { client, server } = pair(protocol);
+    const good = client.protect(bytes(10));
+    const bad = client.protect(bytes(10, 1));
+    bad[bad.length - 1]! ^= 1;
+    const s = server();
+    expect(s.unprotect(cat(good, bad))).toEqual(bytes(10));
+    expect(s.error?.code).toBe('AUTH_FAILED');
+    let first: unknown;
+    try {
+      s.unprotect(new Uint8Array(0));
+    } catch (e) {
+      first = e;
+    }
+    expect(first).toBeInstanceOf(AltsError);
+    expect(() => s.unprotect(good)).toThrow(first as Error);
+    expect(() => s.protect(bytes(1))).toThrow(first as Error);
+    expect(s.unprotectAll(good)).toEqual({ plaintext: new Uint8Array(0), error: first });
+  });
+
+  it('unprotectAll returns the good plaintext and the framing error together (too large, detected from 4 bytes)', () => {
+    const { client, server } = pair(protocol);
+    const s = server();
+    const r = s.unprotectAll(cat(client.protect(bytes(7)), Uint8Array.of(1, 0, 0x10, 0)));
+    expect(r.plaintext).toEqual(bytes(7));
+    expect(r.error?.code).toBe('FRAME_TOO_LARGE');
+  });
+
+  it('a bad frame alone throws at once; FRAME_TOO_LARGE/SHORT need only the length bytes, even split', () => {
+    const { server } = pair(protocol);
+    expect(codeOf(() => server().unprotect(Uint8Array.of(1, 0, 0x10, 0)))).toBe('FRAME_TOO_LARGE');
+    const s = server();
+    expect(s.unprotect(Uint8Array.of(19, 0))).toHaveLength(0);
+    expect(codeOf(() => s.unprotect(Uint8Array.of(0, 0)))).toBe('FRAME_TOO_SHORT');
+    expect(codeOf(() => server({ protected: Uint8Array.of(1, 0, 0x10) }).unprotect(Uint8Array.of(0)))).toBe('FRAME_TOO_LARGE');
+  });
+
+  it('a frame with type 0x106 is BAD_MESSAGE_TYPE', () => {
+    const { client, server } = pair(protocol);
+    const f = client.protect(bytes(3));
+    f[5] = 1;
+    expect(codeOf(() => server().unprotect(f))).toBe('BAD_MESSAGE_TYPE');
+  });
+
+  it('argument errors name the argument and do not kill the protector', () => {
+    const { client, server } = pair(protocol);
+    const s = server();
+    expect(() => s.unprotect('x' as never)).toThrow(/"bytes"/);
+    expect(() => client.protect(null as never)).toThrow(/"plaintext"/);
+    expect(s.unprotect(client.protect(bytes(4)))).toEqual(bytes(4));
+  });
+});
