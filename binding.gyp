@@ -1,0 +1,22 @@
+# The alts_native addon: uv_poll readiness on a socket fd the addon owns (DESIGN §2).
+# POSIX only (Linux, macOS): on other platforms the build fails and the package falls back
+# to the stream reader (scripts/build-native.mjs treats a failed build as non-fatal).
+{
+  "targets": [
+    {
+      "target_name": "alts_native",
+      "sources": ["native/module.cc", "native/ready_handle.cc"],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-fstack-protector-strong"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "10.15",
+        "OTHER_CPLUSPLUSFLAGS": ["-Wall", "-Wextra", "-fstack-protector-strong"]
+      }
+    }
+  ]
+}

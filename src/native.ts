@@ -1,0 +1,175 @@
+/**
+ * Typed loader for the `alts_native` addon (binding.gyp, native/): readiness notifications
+ * (libuv uv_poll) and non-blocking read/write on a socket fd the addon owns alone (DESIGN §2).
+ * The rest of `src/` imports only these interfaces, never an untyped binding.
+ *
+ * Loading never throws at import time: `tryLoadNative()` returns null (and
+ * `nativeLoadError()` says why) so callers can fall back to the stream reader.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** libuv's uv_poll_event bits, as passed to `onReady`. */
+export const UV_READABLE = 1;
+export const UV_WRITABLE = 2;
+export const UV_DISCONNECT = 4;
+
+/** Errno values (positive) for comparing against the negated results of the binding. */
+export const EAGAIN: number = constants.errno.EAGAIN;
+export const EBADF: number = constants.errno.EBADF;
+export const EPIPE: number = constants.errno.EPIPE;
+export const ECONNRESET: number = constants.errno.ECONNRESET;
+export const ENOTCONN: number = constants.errno.ENOTCONN;
+
+/**
+ * One socket fd owned exclusively by the addon. Level-triggered: `onReady` keeps firing while
+ * the fd is ready for a watched direction, so stop watching when you cannot take data.
+ * Read/write results are n >= 0 or a negative errno (EWOULDBLOCK is reported as -EAGAIN).
+ */
+export interface ReadyHandle {
+  /** The owned fd, or -1 once closed. */
+  readonly fd: number;
+  readonly closed: boolean;
+  /** The callback given to the constructor (stored on the object so GC can trace it). */
+  readonly onReady: (status: number, events: number) => void;
+  /**
+   * uv_poll_start with these events (both false: uv_poll_stop). While watching, the handle is
+   * kept alive (it cannot be GC'd with a readiness pending). No-op after close. Throws a
+   * system Error (`code`, `errno`) if uv_poll_start fails.
+   */
+  watch(readable: boolean, writable: boolean): void;
+  /** One read(2) into buf[off, off+len), len >= 1: n > 0, 0 at EOF, or -errno (-EAGAIN: nothing there; -EBADF after close). */
+  read(buf: Uint8Array, off: number, len: number): number;
+  /** One send(2) (MSG_NOSIGNAL) of buf[off, off+len): bytes written or -errno (-EAGAIN: socket buffer full). */
+  write(buf: Uint8Array, off: number, len: number): number;
+  /** One sendmsg/writev(2) of at most IOV_MAX (1024 on Linux) buffers, the rest ignored: bytes written or -errno. */
+  writev(bufs: readonly Uint8Array[]): number;
+  /** shutdown(SHUT_WR): 0 or -errno. */
+  shutdownWrite(): number;
+  /**
+   * Idempotent. Stops polling at once (no further onReady) and uv_closes the poll handle; the fd
+   * is closed exactly once in the uv_close callback, i.e. later in this loop iteration.
+   */
+  close(): void;
+}
+
+export interface ReadyHandleConstructor {
+  /**
+   * Takes ownership of `fd` (sets O_NONBLOCK, uv_poll_init on the current loop). If this throws,
+   * the caller still owns `fd`. `onReady(status, events)`: `status` < 0 is a libuv/system error
+   * (a socket's pending error such as -ECONNRESET; polling has then stopped), `events` is a mask
+   * of UV_READABLE | UV_WRITABLE. An exception thrown by onReady is an uncaught exception.
+   */
+  new (fd: number, onReady: (status: number, events: number) => void): ReadyHandle;
+}
+
+/** Module-wide counters since the addon was loaded (shared by all threads). */
+export interface NativeStats {
+  /** Poll handles initialised and not yet closed. */
+  handles: number;
+  /** fds closed by ReadyHandles (close() or GC), each exactly once. */
+  fdsClosed: number;
+  /** uv_poll_start calls. */
+  pollsStarted: number;
+  /** onReady invocations. */
+  callbacks: number;
+}
+
+export interface NativeBinding {
+  ReadyHandle: ReadyHandleConstructor;
+  /** AF_UNIX SOCK_STREAM pair, both CLOEXEC and non-blocking. Throws a system Error on failure. */
+  socketpair(): [number, number];
+  /** fcntl(F_DUPFD_CLOEXEC): the new fd or -errno. */
+  dup(fd: number): number;
+  /** close(2): 0 or -errno. For tests and for fds no ReadyHandle owns. */
+  closeFd(fd: number): number;
+  stats(): NativeStats;
+  /** SO_RCVBUF / SO_SNDBUF (0 leaves one unchanged): 0 or -errno. */
+  setSocketBuffers(fd: number, rcvbuf: number, sndbuf: number): number;
+}
+
+const FIX = 'run `npm rebuild alts-record` (needs python3, make, a C++ compiler and Node\'s headers)';
+
+/** The package root: this file is src/native.ts or dist/native.js, one level below it. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where the addon is looked for, in order. */
+export function nativePaths(): string[] {
+  return [`${ROOT}build/Release/alts_native.node`, `${ROOT}build/Debug/alts_native.node`];
+}
+
+/** @internal Loads from `paths` (the first that loads wins); throws one Error naming every path tried. */
+export function loadNativeFrom(paths: readonly string[]): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  let cause: unknown;
+  for (const p of paths) {
+    try {
+      const mod = require(p) as Partial<NativeBinding>;
+      if (typeof mod.ReadyHandle !== 'function' || typeof mod.socketpair !== 'function') {
+        throw new TypeError(`${p} is not the alts_native addon (no ReadyHandle export)`);
+      }
+      return mod as NativeBinding;
+    } catch (e) {
+      // Prefer a real failure (wrong ABI, missing symbol) over "not found" as the cause.
+      if (cause === undefined || (notFound(cause) && !notFound(e))) cause = e;
+      failures.push(`  ${p}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
+  return failLoad(failures, cause);
+}
+
+function notFound(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND';
+}
+
+function failLoad(failures: string[], cause: unknown): never {
+  throw new Error(
+    `alts-record: the native addon (alts_native.node) could not be loaded. Tried:\n${failures.join('\n')}\n` +
+      `To fix it, ${FIX}.`,
+    { cause },
+  );
+}
+
+let cached: { binding: NativeBinding | null; error: Error | null } | undefined;
+
+function attempt(): { binding: NativeBinding | null; error: Error | null } {
+  if (cached === undefined) {
+    try {
+      cached = { binding: loadNativeFrom(nativePaths()), error: null };
+    } catch (e) {
+      cached = { binding: null, error: e as Error };
+    }
+  }
+  return cached;
+}
+
+/** The addon, or a thrown Error listing every path tried, the cause and the fix. Cached. */
+export function loadNative(): NativeBinding {
+  const r = attempt();
+  if (r.binding === null) throw r.error!;
+  return r.binding;
+}
+
+/** The addon, or null when it cannot be loaded (see `nativeLoadError()`). Cached. */
+export function tryLoadNative(): NativeBinding | null {
+  return attempt().binding;
+}
+
+/** Why the addon could not be loaded (attempting the load if not yet tried), or null if it loaded. */
+export function nativeLoadError(): Error | null {
+  return attempt().error;
+}
+
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  if (!ERRNO_NAMES.has(value)) ERRNO_NAMES.set(value, name); // EAGAIN before EWOULDBLOCK
+}
+
+/** 'EAGAIN' for -11 (or 11); `E<n>` for a number this platform has no name for. */
+export function errnoName(negErrno: number): string {
+  const n = Math.abs(negErrno);
+  return ERRNO_NAMES.get(n) ?? `E${n}`;
+}

@@ -1,0 +1,65 @@
+/** The typed loader: finds the built addon, and fails with one error that lists the paths and the fix. */
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  EAGAIN,
+  errnoName,
+  loadNative,
+  loadNativeFrom,
+  nativeLoadError,
+  nativePaths,
+  tryLoadNative,
+} from '../../src/native.js';
+
+describe('loader', () => {
+  it('loads build/Release/alts_native.node from the package root, cached', () => {
+    const paths = nativePaths();
+    expect(paths[0]).toMatch(/[/\\]build[/\\]Release[/\\]alts_native\.node$/);
+    expect(paths[1]).toMatch(/[/\\]build[/\\]Debug[/\\]alts_native\.node$/);
+    expect(paths[0]).not.toMatch(/[/\\]src[/\\]build/);
+    const b = tryLoadNative();
+    expect(b).not.toBeNull();
+    expect(loadNative()).toBe(b);
+    expect(nativeLoadError()).toBeNull();
+    expect(typeof b!.ReadyHandle).toBe('function');
+  });
+
+  it('with nothing loadable, throws one Error listing every path tried, the cause and the fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alts-native-'));
+    const garbage = join(dir, 'garbage.node');
+    writeFileSync(garbage, 'not an ELF file');
+    const notAddon = join(dir, 'other.json');
+    writeFileSync(notAddon, '{"hello": 1}');
+    const missing = join(dir, 'build', 'Release', 'alts_native.node');
+    let err: Error | undefined;
+    try {
+      loadNativeFrom([missing, garbage, notAddon]);
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toContain(missing);
+    expect(err!.message).toContain(garbage);
+    expect(err!.message).toContain(notAddon);
+    expect(err!.message).toContain('not the alts_native addon');
+    expect(err!.message).toContain('npm rebuild alts-record');
+    expect(err!.message).toContain('python3, make, a C++ compiler and Node\'s headers');
+    // The cause is the real failure (the garbage file), not "module not found".
+    expect((err!.cause as Error).message).toMatch(/garbage\.node|ELF|header/i);
+  });
+
+  it('a cause of only missing files is MODULE_NOT_FOUND', () => {
+    expect(() => loadNativeFrom(['/nonexistent/alts_native.node'])).toThrow(
+      expect.objectContaining({ cause: expect.objectContaining({ code: 'MODULE_NOT_FOUND' }) }),
+    );
+  });
+
+  it('errnoName names negative errnos, EAGAIN over EWOULDBLOCK', () => {
+    expect(errnoName(-EAGAIN)).toBe('EAGAIN');
+    expect(errnoName(EAGAIN)).toBe('EAGAIN');
+    expect(errnoName(-9)).toBe('EBADF');
+    expect(errnoName(-99999)).toBe('E99999');
+  });
+});
