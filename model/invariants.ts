@@ -1,0 +1,28 @@
+/**
+ * DESIGN §2's invariants, checked on the model after every step (the properties check the real
+ * connection against the model, so they hold there too). Each returns a list of violations.
+ * @module
+ */
+import type { ConnModel } from './ConnModel.js';
+import { MAX_FRAME_BYTES } from './rules.js';
+
+export function invariantViolations(m: ConnModel): string[] {
+  const out: string[] = [];
+  const s = m.state;
+  if (s === 'idle' && m.heldBytes !== 0) out.push(`idle but holds ${m.heldBytes} bytes`);
+  if (m.outstanding !== m.heldBytes + m.hogBytes) out.push('pool outstanding is not what the conn and other holders hold');
+  if (m.outstanding > m.cfg.budget) out.push(`pool lent ${m.outstanding} > budget ${m.cfg.budget}`);
+  if (s === 'closed' && m.heldBytes !== 0) out.push(`closed but holds ${m.heldBytes} bytes`);
+  if (s === 'closed' && m.pending !== null) out.push('closed with a read pending');
+  if (m.heldBytes > MAX_FRAME_BYTES) out.push(`holds ${m.heldBytes} > one maximal frame`);
+  const sent = m.peerPlaintext();
+  if (m.delivered.length > sent.length || m.delivered.some((b, i) => b !== sent[i]))
+    out.push('delivered plaintext is not a prefix of what the peer sent');
+  if (m.starved && m.watching) out.push('watching while starved (would spin)');
+  return out;
+}
+
+/** DESIGN §2: "no spinning": readiness the conn cannot act on must not keep coming. */
+export function spinViolations(m: ConnModel): string[] {
+  return m.spins > 0 ? [`level-triggered readiness with nothing to take (${m.spins}x): the conn spins`] : [];
+}

@@ -1,0 +1,25 @@
+/**
+ * Which (state, event) pairs a connection can meet (docs/spec.md §3). The properties record the
+ * pairs the model visited and fail if a reachable one was never visited.
+ * @module
+ */
+import type { ConnState, ModelEvent } from './types.js';
+
+const POOL: ModelEvent[] = ['hogTake', 'hogGive'];
+
+export const REACHABLE: Readonly<Record<ConnState, readonly ModelEvent[]>> = {
+  // no buffer; a read may be pending, the poller watching
+  idle: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'reset', 'close', ...POOL],
+  // inside the one read(2): only its result
+  readable: ['bytes', 'eagain', 'eof'],
+  // part of a frame, in a buffer of partialCapacity()
+  partial: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'truncated', 'reset', 'close', ...POOL],
+  // plaintext or whole frames the caller has not taken
+  decrypted: ['read', 'readiness', 'wakeup', 'deliver', 'authFail', 'reset', 'close', ...POOL],
+  // nothing held; reads settle at once
+  closed: ['read', 'wakeup', 'close', ...POOL],
+};
+
+export function reachablePairs(): string[] {
+  return Object.entries(REACHABLE).flatMap(([s, evs]) => evs.map((e) => `${s}:${e}`));
+}

@@ -1,0 +1,18 @@
+/** What every command does after acting on the real conn: the same input to the model, sync, compare. */
+import type fc from 'fast-check';
+import type { ConnModel, ModelInput } from '../../../model/ConnModel.js';
+import type { Real } from '../Real.js';
+import { compare, settle } from '../sync.js';
+import { recordVisits } from '../transitionCoverage.js';
+
+export type ConnCommand = fc.AsyncCommand<ConnModel, Real>;
+
+export async function step(m: ConnModel, r: Real, input: ModelInput): Promise<void> {
+  m.apply(input);
+  recordVisits(m);
+  await settle(m, r);
+  compare(m, r);
+}
+
+/** Bytes the peer may leave in the kernel unread (well under an AF_UNIX socket's buffer). */
+export const KERNEL_LIMIT = 120_000;
