@@ -4,7 +4,7 @@
  * @module
  */
 import type { ConnModel } from './ConnModel.js';
-import { MAX_FRAME_BYTES } from './rules.js';
+import { classSize, MAX_FRAME_BYTES } from './rules.js';
 
 export function invariantViolations(m: ConnModel): string[] {
   const out: string[] = [];
@@ -22,7 +22,15 @@ export function invariantViolations(m: ConnModel): string[] {
   return out;
 }
 
-/** DESIGN §2: "no spinning": readiness the conn cannot act on must not keep coming. */
-export function spinViolations(m: ConnModel): string[] {
-  return m.spins > 0 ? [`level-triggered readiness with nothing to take (${m.spins}x): the conn spins`] : [];
+/**
+ * DESIGN §2's liveness side, which the current conn (and so the model, which predicts it) does not
+ * hold yet: readiness the conn cannot act on must not keep coming ("no spinning"), and a conn
+ * starved on growth must resume once the pool could make the exchange.
+ */
+export function livenessViolations(m: ConnModel): string[] {
+  const out: string[] = [];
+  if (m.spins > 0) out.push(`level-triggered readiness the conn cannot act on (${m.spins}x): it spins`);
+  if (m.starvedFor !== null && m.buf !== null && m.outstanding - m.buf.cap + classSize(m.starvedFor) <= m.cfg.budget)
+    out.push(`starved for ${m.starvedFor} bytes to grow a ${m.buf.cap}-byte buffer although the pool could exchange it`);
+  return out;
 }

@@ -35,7 +35,7 @@ const weighted: { arbitrary: fc.Arbitrary<ConnCommand>; weight: number }[] = [
   { weight: 10, arbitrary: size(8000).map((n) => new CallerReadCommand(n)) },
   { weight: 2, arbitrary: fc.constant(new AwaitReadCommand()) },
   { weight: 3, arbitrary: fc.constant(new SpuriousWakeupCommand()) },
-  { weight: 3, arbitrary: fc.constantFrom(64, 128, 1024, 4096, 65536).map((n) => new HogPoolCommand(n)) },
+  { weight: 3, arbitrary: fc.constantFrom(64, 256, 1024, 1024, 2048, 4096, 65536).map((n) => new HogPoolCommand(n)) },
   { weight: 3, arbitrary: fc.nat(7).map((i) => new ReleaseHogCommand(i)) },
   { weight: 1, arbitrary: fc.constant(new PeerEOFCommand()) },
   { weight: 1, arbitrary: fc.constant(new PeerResetCommand()) },

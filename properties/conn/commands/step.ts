@@ -2,16 +2,30 @@
 import type fc from 'fast-check';
 import type { ConnModel, ModelInput } from '../../../model/ConnModel.js';
 import type { Real } from '../Real.js';
-import { compare, settle } from '../sync.js';
+import { expect } from 'vitest';
+import { livenessViolations } from '../../../model/invariants.js';
+import { compare, loopTurn, settle } from '../sync.js';
 import { recordVisits } from '../transitionCoverage.js';
 
 export type ConnCommand = fc.AsyncCommand<ConnModel, Real>;
+
+/** liveness: also check that a quiescent conn gets no readiness callbacks (no spinning) and is not stuck starved. */
+export const stepOptions = { liveness: false };
 
 export async function step(m: ConnModel, r: Real, input: ModelInput): Promise<void> {
   m.apply(input);
   recordVisits(m);
   await settle(m, r);
   compare(m, r);
+  if (stepOptions.liveness) {
+    const before = r.readinessCallbacks;
+    await loopTurn();
+    await loopTurn();
+    expect({ readinessWhileQuiescent: r.readinessCallbacks - before, model: livenessViolations(m) }, 'liveness').toEqual({
+      readinessWhileQuiescent: 0,
+      model: [],
+    });
+  }
 }
 
 /** Bytes the peer may leave in the kernel unread (well under an AF_UNIX socket's buffer). */

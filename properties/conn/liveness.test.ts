@@ -1,0 +1,35 @@
+/**
+ * Liveness (DESIGN §2): a quiescent conn gets no readiness callbacks (level-triggered polling
+ * must stop when the conn cannot take data: "or the callback spins"), and a conn starved on
+ * growth resumes once the pool could make the exchange. The same command sequences as
+ * model.test.ts, plus two loop turns after every command counting the reader's callbacks.
+ *
+ * FAILS on the current conn (reported): it keeps watching with a full buffer, and after EOF
+ * with plaintext not yet taken, so it spins; and it waits for get(want) instead of resize().
+ */
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { ConnModel } from '../../model/ConnModel.js';
+import { configArb, connCommands } from './commands/index.js';
+import { stepOptions } from './commands/step.js';
+import { growthStuck } from './examples.js';
+import { fcParams, seedTitle } from './params.js';
+import { Real } from './Real.js';
+
+stepOptions.liveness = true;
+
+describe(`liveness (${seedTitle()})`, () => {
+  it('no spinning, no starving when the pool could lend', async () => {
+    await fc.assert(
+      fc.asyncProperty(configArb, connCommands(), async (cfg, cmds) => {
+        const real = new Real(cfg);
+        try {
+          await fc.asyncModelRun(() => ({ model: new ConnModel(cfg), real }), cmds);
+        } finally {
+          real.dispose();
+        }
+      }),
+      { ...fcParams(200), examples: process.env.FC_NO_EXAMPLES ? [] : [growthStuck] },
+    );
+  });
+});
