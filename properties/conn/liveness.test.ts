@@ -29,7 +29,7 @@ describe(`liveness (${seedTitle()})`, () => {
           real.dispose();
         }
       }),
-      { ...fcParams(200), examples: process.env.FC_NO_EXAMPLES ? [] : [growthStuck] },
+      { ...fcParams(100), examples: process.env.FC_NO_EXAMPLES ? [] : [growthStuck] },
     );
   });
 });

@@ -2,7 +2,7 @@
 import type fc from 'fast-check';
 
 export const CI_SEED = 20260531;
-export const CI_RUNS = 120;
+export const CI_RUNS = 1000;
 
 export function fcParams(defaultRuns = CI_RUNS): fc.Parameters<unknown> {
   const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : CI_SEED;

@@ -44,7 +44,13 @@ export async function flushMicrotasks(): Promise<void> {
  */
 export async function settle(m: ConnModel, real: Real): Promise<void> {
   await flushMicrotasks();
-  while (real.conn.watching && !caughtUp(m, real)) await nextEvent(real);
+  while (real.conn.watching && !caughtUp(m, real)) {
+    // Guard for a conn that disagrees with the model (it waits for bytes the kernel does not
+    // have): if two loop turns bring no readiness callback, none is coming; the comparison fails.
+    const before = real.readinessCallbacks;
+    const moved = await Promise.race([nextEvent(real).then(() => true), loopTurn().then(loopTurn).then(() => false)]);
+    if (!moved && real.readinessCallbacks === before) break;
+  }
   await flushMicrotasks();
 }
 

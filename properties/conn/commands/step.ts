@@ -9,15 +9,23 @@ import { recordVisits } from '../transitionCoverage.js';
 
 export type ConnCommand = fc.AsyncCommand<ConnModel, Real>;
 
-/** liveness: also check that a quiescent conn gets no readiness callbacks (no spinning) and is not stuck starved. */
-export const stepOptions = { liveness: false };
+/**
+ * liveness true: also check that a quiescent conn gets no readiness callbacks (no spinning) and is
+ * not stuck starved; 'unwatched': only that no callbacks come while the conn says it is not watching.
+ */
+export const stepOptions: { liveness: boolean | 'unwatched' } = { liveness: false };
 
 export async function step(m: ConnModel, r: Real, input: ModelInput): Promise<void> {
   m.apply(input);
   recordVisits(m);
   await settle(m, r);
   compare(m, r);
-  if (stepOptions.liveness) {
+  if (stepOptions.liveness === 'unwatched' && !r.conn.watching) {
+    const before = r.readinessCallbacks;
+    await loopTurn();
+    await loopTurn();
+    expect(r.readinessCallbacks - before, 'readiness callbacks while not watching').toBe(0);
+  } else if (stepOptions.liveness === true) {
     const before = r.readinessCallbacks;
     await loopTurn();
     await loopTurn();
