@@ -22,8 +22,16 @@ function nextEvent(real: Real): Promise<void> {
   });
 }
 
+/** What settle needs to know of the model's prediction (a ConnModel, or a corpus step's expectation). */
+export interface Prediction {
+  readonly consumed: number;
+  readonly eofRead: boolean;
+  readonly starved: boolean;
+  readonly state: string;
+}
+
 /** Has the real conn caught up with everything the model says it reads? */
-function caughtUp(m: ConnModel, real: Real): boolean {
+function caughtUp(m: Prediction, real: Real): boolean {
   const c = real.conn;
   if (c.stats.bytesRead > m.consumed) return true; // read too much: let the comparison say so
   if (c.stats.bytesRead < m.consumed) return false;
@@ -42,7 +50,7 @@ export async function flushMicrotasks(): Promise<void> {
  * not yet read what the model predicts, each step it takes is a readiness callback, which ends
  * in a 'wakeup' (or 'starved', or 'close') event. A conn that stops watching cannot move without a command.
  */
-export async function settle(m: ConnModel, real: Real): Promise<void> {
+export async function settle(m: Prediction, real: Real): Promise<void> {
   await flushMicrotasks();
   while (real.conn.watching && !caughtUp(m, real)) {
     // Guard for a conn that disagrees with the model (it waits for bytes the kernel does not
