@@ -92,7 +92,7 @@ describe('broken variants are caught', () => {
         { ...fcParams(300), endOnFailure: false },
       );
       expect(out.failed, `${name}: fast-check should find a failure`).toBe(true);
-      const [cfg, cmds] = out.counterexample!;
+      const [cfg, cmds] = out.counterexample! as unknown as [unknown, Iterable<unknown>];
       const steps = [...cmds].map(String);
       console.log(`${name}: caught after ${out.numRuns} runs, shrunk ${out.numShrinks}x to ${steps.length} commands (seed ${out.seed}, path ${out.counterexamplePath}):\n  ${JSON.stringify(cfg)} ${steps.join(', ')}`);
       expect(steps.length).toBeLessThanOrEqual(8);
