@@ -1,0 +1,132 @@
+/**
+ * The native readiness reader (DESIGN §2): libuv's uv_poll on a socket fd the addon owns alone.
+ * While watching it holds nothing; on readiness it tells the connection, which borrows a
+ * buffer and calls `readInto` (one read(2)). Writes go straight to write(2)/writev(2) and wait
+ * for writability only when the kernel's buffer is full.
+ * @module
+ */
+import { AltsError } from '../errors.js';
+import type { NativeBinding, ReadyHandle } from '../native.js';
+import { EAGAIN, ENOTCONN, ioError } from './ioError.js';
+import { AGAIN, type ReadyReader } from './types.js';
+import { WriteQueue } from './WriteQueue.js';
+
+// libuv's uv_poll_event bits.
+const UV_READABLE = 1;
+const UV_WRITABLE = 2;
+const UV_DISCONNECT = 4;
+
+export class NativeReader implements ReadyReader {
+  readonly kind = 'native' as const;
+  onReadable: () => void = () => {};
+  onError: (err: AltsError) => void = () => {};
+  readonly #handle: ReadyHandle;
+  readonly #queue = new WriteQueue();
+  #wantRead = false;
+  #wantWrite = false;
+  #shutdown: ((err: AltsError | null) => void) | null = null;
+  #closed = false;
+
+  /** Takes ownership of `fd`: it is closed exactly once, by `close()` (or the handle's finalizer). */
+  constructor(binding: NativeBinding, fd: number) {
+    this.#handle = new binding.ReadyHandle(fd, (status, events) => this.#onPoll(status, events));
+  }
+
+  get fd(): number {
+    return this.#handle.fd;
+  }
+
+  watchReadable(on: boolean): void {
+    if (this.#closed || on === this.#wantRead) return;
+    this.#wantRead = on;
+    this.#handle.watch(this.#wantRead, this.#wantWrite);
+  }
+
+  readInto(buf: Uint8Array, off: number, len: number): number {
+    const n = this.#handle.read(buf, off, len);
+    if (n >= 0) return n;
+    if (n === -EAGAIN) return AGAIN;
+    throw ioError('read', n);
+  }
+
+  write(data: Uint8Array, done: (err: AltsError | null) => void): void {
+    if (this.#closed || this.#shutdown) {
+      done(new AltsError('CLOSED', 'write after close or end'));
+      return;
+    }
+    this.#queue.push(data, done);
+    if (this.#queue.length === 1) this.#flush();
+  }
+
+  shutdownWrite(done: (err: AltsError | null) => void): void {
+    if (this.#closed) {
+      done(new AltsError('CLOSED', 'end after close'));
+      return;
+    }
+    this.#shutdown = done;
+    if (this.#queue.length === 0) this.#finishShutdown();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handle.close();
+    const err = new AltsError('CLOSED', 'connection closed with writes pending');
+    this.#queue.failAll(err);
+    const sd = this.#shutdown;
+    this.#shutdown = null;
+    sd?.(err);
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const bufs = this.#queue.head();
+      const n = bufs.length === 1 ? this.#handle.write(bufs[0]!, 0, bufs[0]!.length) : this.#handle.writev(bufs);
+      if (n === -EAGAIN) {
+        this.#setWritable(true);
+        return;
+      }
+      if (n < 0) {
+        this.#failWrites(ioError(bufs.length === 1 ? 'write' : 'writev', n));
+        return;
+      }
+      this.#queue.consume(n);
+    }
+    this.#setWritable(false);
+    if (this.#queue.length === 0 && this.#shutdown) this.#finishShutdown();
+  }
+
+  #finishShutdown(): void {
+    const done = this.#shutdown!;
+    this.#shutdown = null;
+    const r = this.#handle.shutdownWrite();
+    // ENOTCONN: the peer already reset; the FIN has nowhere to go, which is not our caller's failure.
+    done(r < 0 && r !== -ENOTCONN ? ioError('shutdown', r) : null);
+  }
+
+  #failWrites(err: AltsError): void {
+    this.#setWritable(false);
+    this.#queue.failAll(err);
+    const sd = this.#shutdown;
+    this.#shutdown = null;
+    sd?.(err);
+  }
+
+  #setWritable(on: boolean): void {
+    if (this.#closed || on === this.#wantWrite) return;
+    this.#wantWrite = on;
+    this.#handle.watch(this.#wantRead, this.#wantWrite);
+  }
+
+  #onPoll(status: number, events: number): void {
+    if (this.#closed) return;
+    if (status < 0) {
+      const err = ioError('poll', status);
+      this.#failWrites(err);
+      this.onError(err);
+      return;
+    }
+    if (events & UV_WRITABLE && this.#queue.length > 0) this.#flush();
+    if (events & (UV_READABLE | UV_DISCONNECT) && this.#wantRead) this.onReadable();
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The I/O port a connection reads and writes through (DESIGN §3, bottom layer). Two
+ * implementations with one contract: `native` (libuv readiness on an fd the addon owns, the
+ * real one) and `stream` (over any Node Duplex, for sockets the addon cannot take).
+ *
+ * Reads are readiness-based: the reader only says "you may be able to read now"; the
+ * connection then borrows a buffer and calls `readInto` once. Nothing is buffered here.
+ * @module
+ */
+import type { AltsError } from '../errors.js';
+
+/** `readInto` result when nothing is there (EAGAIN): a spurious wakeup. */
+export const AGAIN = -1;
+
+export type ReaderKind = 'native' | 'stream';
+
+export interface ReadyReader {
+  readonly kind: ReaderKind;
+  /** Called (level-triggered) while watching and the source may be readable. Set by the owner. */
+  onReadable: () => void;
+  /** Called once if the source fails outside a call (e.g. a poll error). Set by the owner. */
+  onError: (err: AltsError) => void;
+  /** Start or stop calling `onReadable`. Cheap; idempotent. */
+  watchReadable(on: boolean): void;
+  /** One non-blocking read into `buf[off, off+len)`: n > 0 bytes, 0 at EOF, AGAIN if nothing is there. Throws AltsError IO_ERROR. */
+  readInto(buf: Uint8Array, off: number, len: number): number;
+  /** Queue `data` (kept by reference until `done`); `done` runs when the kernel has all of it, or with the error. */
+  write(data: Uint8Array, done: (err: AltsError | null) => void): void;
+  /** After every queued write: half-close (FIN). */
+  shutdownWrite(done: (err: AltsError | null) => void): void;
+  /** Release the socket at once; queued writes fail with CLOSED. Idempotent. */
+  close(): void;
+}
