@@ -50,6 +50,7 @@ export class ConnModel {
   pending: { id: number; n: number } | null = null;
   watching = false;
   starvedFor: number | null = null; // size the conn waits for the pool to lend
+  starvedGivesBack = 0; // capacity it hands over in exchange (growth: the buffer it holds; a fresh borrow: 0)
   inRead = false;
   eofSeen = false;
   readDone = false; // clean EOF handed up, failed, or closed
@@ -225,12 +226,17 @@ export class ConnModel {
     this.poolWake();
   }
 
-  /** The pool, after any put: tell the waiter (one conn here) if the freed budget covers it. */
+  /**
+   * The pool, after any put: tell the waiter (one conn here) if the free budget covers its cost,
+   * max(0, classSize(size) - givesBack): growth is an exchange, so the buffer given back counts.
+   */
   private poolWake(): void {
     if (this.starvedFor === null) return;
-    if (classSize(this.starvedFor) > this.cfg.budget - this.outstanding) return;
+    const cost = Math.max(0, classSize(this.starvedFor) - this.starvedGivesBack);
+    if (cost > this.cfg.budget - this.outstanding) return;
     this.visit('refilled');
     this.starvedFor = null;
+    this.starvedGivesBack = 0;
     this.normalize();
     this.serve();
   }
@@ -253,10 +259,10 @@ export class ConnModel {
     this.serve();
   }
 
-  /** Hand up what is held to the pending read, or watch for readiness. */
+  /** Hand up what is held to the pending read, or watch for readiness; with no read pending, stop watching. */
   private serve(): void {
     const p = this.pending;
-    if (p === null) return;
+    if (p === null) return this.setWatching(false); // nobody reads: no read-ahead, no level-triggered spin
     if (this.readDone) {
       this.pending = null;
       this.reads[p.id] = this.error ? { status: 'error', code: this.error } : { status: 'eof' };
@@ -346,7 +352,7 @@ export class ConnModel {
     buf.start = 0;
     buf.end = held;
     if (want === buf.cap) return;
-    if (this.outstanding - buf.cap + want > this.cfg.budget) return this.starve(want); // cannot grow
+    if (this.outstanding - buf.cap + want > this.cfg.budget) return this.starve(want, buf.cap); // cannot grow: wait for the exchange
     buf.cap = want; // the pool exchanges the buffer (shrinking always succeeds)
   }
 
@@ -365,7 +371,7 @@ export class ConnModel {
     }
     const buf = this.buf;
     const spare = buf.cap - buf.end;
-    if (spare === 0) return; // a full buffer (or starved on growth): nothing read
+    if (spare === 0) return this.setWatching(false); // a full buffer (starved on growth): nothing read, stop watching
     this.inRead = true;
     const r = this.readSyscall(spare);
     this.inRead = false;
@@ -402,15 +408,18 @@ export class ConnModel {
     return 'again';
   }
 
-  private starve(size: number): void {
+  /** Wait for the pool: `givesBack` is the capacity handed over in exchange (growth), 0 for a fresh borrow. */
+  private starve(size: number, givesBack = 0): void {
     if (this.starvedFor !== null) return;
     this.visit('exhausted');
     this.setWatching(false);
     this.starvedFor = size;
+    this.starvedGivesBack = givesBack;
   }
 
+  /** Watching is refused once closed, done, or EOF has been read (level-triggered EOF is readable for ever). */
   private setWatching(on: boolean): void {
-    if (on === this.watching || (on && (this.released || this.readDone))) return;
+    if (on === this.watching || (on && (this.released || this.readDone || this.eofSeen))) return;
     this.watching = on;
   }
 
@@ -441,6 +450,7 @@ export class ConnModel {
   private releaseReadSide(): void {
     this.watching = false;
     this.starvedFor = null;
+    this.starvedGivesBack = 0;
     this.plain = null;
     if (this.buf) this.put();
   }

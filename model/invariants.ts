@@ -19,18 +19,24 @@ export function invariantViolations(m: ConnModel): string[] {
   if (m.delivered.length > sent.length || m.delivered.some((b, i) => b !== sent[i]))
     out.push('delivered plaintext is not a prefix of what the peer sent');
   if (m.starved && m.watching) out.push('watching while starved (would spin)');
+  if (m.watching && m.pending === null) out.push('watching with no read pending (reads ahead; level-triggered readiness would spin)');
+  if (m.watching && s !== 'idle' && s !== 'partial') out.push(`watching in ${s} (only idle or partial, with a read pending, waits for the socket)`);
+  if (m.watching && m.eofSeen) out.push('watching after EOF was read (EOF is readable for ever: would spin)');
   return out;
 }
 
 /**
- * DESIGN §2's liveness side, which the current conn (and so the model, which predicts it) does not
- * hold yet: readiness the conn cannot act on must not keep coming ("no spinning"), and a conn
- * starved on growth must resume once the pool could make the exchange.
+ * DESIGN §2's liveness side (docs/spec.md §4.7, §8): readiness the conn cannot act on must not keep
+ * coming ("no spinning"), and a starved conn must resume once the pool could lend: a fresh buffer
+ * once `outstanding + want <= budget`, growth once the exchange could be made
+ * (`outstanding - cap + want <= budget`).
  */
 export function livenessViolations(m: ConnModel): string[] {
   const out: string[] = [];
   if (m.spins > 0) out.push(`level-triggered readiness the conn cannot act on (${m.spins}x): it spins`);
   if (m.starvedFor !== null && m.buf !== null && m.outstanding - m.buf.cap + classSize(m.starvedFor) <= m.cfg.budget)
     out.push(`starved for ${m.starvedFor} bytes to grow a ${m.buf.cap}-byte buffer although the pool could exchange it`);
+  if (m.starvedFor !== null && m.buf === null && m.outstanding + classSize(m.starvedFor) <= m.cfg.budget)
+    out.push(`starved for a fresh ${m.starvedFor}-byte buffer although the pool could lend it`);
   return out;
 }

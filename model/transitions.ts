@@ -14,8 +14,10 @@ export const REACHABLE: Readonly<Record<ConnState, readonly ModelEvent[]>> = {
   readable: ['bytes', 'eagain', 'eof'],
   // part of a frame, in a buffer of partialCapacity()
   partial: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'truncated', 'reset', 'close', ...POOL],
-  // plaintext or whole frames the caller has not taken
-  decrypted: ['read', 'readiness', 'wakeup', 'deliver', 'authFail', 'reset', 'close', ...POOL],
+  // plaintext or whole frames the caller has not taken. Never watching (a pending read is served
+  // at once; with none pending the conn does not watch), so no readiness and no reset here: a
+  // socket error is met by a later read, after what is held has been handed up.
+  decrypted: ['read', 'wakeup', 'deliver', 'authFail', 'close', ...POOL],
   // nothing held; reads settle at once
   closed: ['read', 'wakeup', 'close', ...POOL],
 };

@@ -21,7 +21,7 @@ export const growthRefilled: [ModelConfig, ConnCommand[]] = [
   ],
 ];
 
-/** Known bug (reported): starved on growth, it waits for get(want), counting the buffer it would give back. */
+/** Regression (fixed): starved on growth, the conn must resume once the exchange fits (waitFor's givesBack), not wait for get(want). */
 export const growthStuck: [ModelConfig, ConnCommand[]] = [
   { readSize: 1024, budget: 4096, maxFrameSize: 4096 },
   [

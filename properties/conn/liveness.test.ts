@@ -4,8 +4,10 @@
  * growth resumes once the pool could make the exchange. The same command sequences as
  * model.test.ts, plus two loop turns after every command counting the reader's callbacks.
  *
- * FAILS on the current conn (reported): it keeps watching with a full buffer, and after EOF
- * with plaintext not yet taken, so it spins; and it waits for get(want) instead of resize().
+ * It failed on the conn before the fixes of docs/spec.md §8 (it kept watching with a full buffer
+ * and after EOF with plaintext not yet taken, so it spun; and, starved on growth, it waited for
+ * get(want) instead of the exchange); `growthStuck` pins the second. The model checks the same
+ * rules (model/invariants.ts livenessViolations), so a regression in either fails here.
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';

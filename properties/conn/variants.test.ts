@@ -55,6 +55,11 @@ const variants: Record<string, Tamper> = {
   'spins: polling never stopped (watchReadable(false) ignored)': {
     reader: (r) => override<ReadyReader>(r, { watchReadable: (on: boolean) => (on ? r.watchReadable(true) : undefined) }),
   },
+  // Starved on growth, the conn waits for get(want) (the buffer it would give back counted as not
+  // free) instead of the exchange: it stays starved after the pool could lend (docs/spec.md §8).
+  'waits for get(want) on growth (waitFor givesBack dropped)': {
+    pool: (p) => override<BufferPool>(p, { waitFor: (size: number, notify: () => void) => p.waitFor(size, notify) }),
+  },
   // The bytes after a frame boundary in one read(2) are lost.
   'loses the bytes after a frame boundary': {
     reader: (r, real) => {
