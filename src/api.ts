@@ -56,6 +56,8 @@ export function wrap(socket: net.Socket | Duplex, o: ConnOptions): AltsConn {
   const kind = o.reader ?? (socket instanceof net.Socket ? defaultReader() : 'stream');
   aoneOf('reader', kind, ['native', 'stream'] as const);
   if (o.pool !== undefined && !(o.pool instanceof BufferPool)) throw new TypeError('"pool" expected BufferPool');
+  // Frames are whole messages: send them now, as gRPC does (Nagle would hold back a frame's tail).
+  if (socket instanceof net.Socket) socket.setNoDelay(true);
   let reader: ReadyReader;
   if (kind === 'native') {
     if (!(socket instanceof net.Socket)) throw new TypeError('"socket" expected net.Socket for the native reader');

@@ -24,6 +24,8 @@ export class StreamReader implements ReadyReader {
 
   constructor(stream: Duplex) {
     this.#stream = stream;
+    // Half-close is the conn's business (end()): the peer's FIN must not end our writes too.
+    stream.allowHalfOpen = true;
     stream.pause();
     stream.on('readable', this.#kick);
     stream.on('end', () => {
