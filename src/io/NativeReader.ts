@@ -25,6 +25,7 @@ export class NativeReader implements ReadyReader {
   #wantRead = false;
   #wantWrite = false;
   #shutdown: ((err: AltsError | null) => void) | null = null;
+  #writeEnded = false;
   #closed = false;
 
   /** Takes ownership of `fd`: it is closed exactly once, by `close()` (or the handle's finalizer). */
@@ -50,7 +51,7 @@ export class NativeReader implements ReadyReader {
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void): void {
-    if (this.#closed || this.#shutdown) {
+    if (this.#closed || this.#writeEnded) {
       done(new AltsError('CLOSED', 'write after close or end'));
       return;
     }
@@ -63,6 +64,7 @@ export class NativeReader implements ReadyReader {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
+    this.#writeEnded = true;
     this.#shutdown = done;
     if (this.#queue.length === 0) this.#finishShutdown();
   }

@@ -4,12 +4,8 @@
  */
 import { constants } from 'node:os';
 import { AltsError } from '../errors.js';
+import { errnoName } from '../native.js';
 
-const NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v as number, k]));
-
-export function errnoName(negOrPosErrno: number): string {
-  return NAMES.get(Math.abs(negOrPosErrno)) ?? `E${Math.abs(negOrPosErrno)}`;
-}
 
 export function ioError(syscall: string, negErrno: number): AltsError {
   const name = errnoName(negErrno);
