@@ -21,9 +21,8 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
 
-/** A loopback TCP pair wrapped on both ends with `reader`. */
-async function tcpPair(reader: 'native' | 'stream', o: { pool?: BufferPool; serverProtected?: Uint8Array; smallBuffers?: boolean } = {}) {
-  const pool = o.pool ?? new BufferPool();
+/** Two plain loopback TCP sockets, neither read by Node yet: the client paused, the server's accepted with pauseOnConnect. */
+async function rawTcpPair(): Promise<[net.Socket, net.Socket]> {
   const server = net.createServer({ pauseOnConnect: true });
   servers.push(server);
   server.listen(0, '127.0.0.1');
@@ -33,6 +32,13 @@ async function tcpPair(reader: 'native' | 'stream', o: { pool?: BufferPool; serv
   client.pause();
   await once(client, 'connect');
   const [sock] = await accepted;
+  return [client, sock];
+}
+
+/** A loopback TCP pair wrapped on both ends with `reader`. */
+async function tcpPair(reader: 'native' | 'stream', o: { pool?: BufferPool; serverProtected?: Uint8Array; smallBuffers?: boolean } = {}) {
+  const pool = o.pool ?? new BufferPool();
+  const [client, sock] = await rawTcpPair();
   if (o.smallBuffers) {
     // A small send buffer forces partial writes and EAGAIN; the receive side keeps its default
     // (a tiny receive window makes TCP wait on its persist timer, which only slows the test).
@@ -107,14 +113,7 @@ describe.each(['native', 'stream'] as const)('%s reader', (reader) => {
   it('parses the handshake leftovers (protected) before the socket', async () => {
     const peer = createProtector({ protocol, side: 'client', key });
     const frames = peer.protect(bytes(100, 6));
-    const server = net.createServer({ pauseOnConnect: true });
-    servers.push(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    const raw = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
-    await once(raw, 'connect');
-    const [sock] = await accepted;
+    const [raw, sock] = await rawTcpPair();
     // The handshake read the first 50 bytes of the record stream: they come as `protected`.
     const s = wrap(sock, { protocol, side: 'server', key, reader, protected: frames.subarray(0, 50) });
     const into = new Uint8Array(100);
