@@ -14,6 +14,7 @@ export default defineConfig({
       // index.ts only re-exports (the two-process test loads it from dist); _aead.ts is types only.
       exclude: ['src/demo.ts', 'src/bench/**', 'src/index.ts', 'src/crypto/_aead.ts'],
       reportsDirectory: 'coverage',
+      clean: false, // keep coverage/README.md (the reports overwrite their own files)
       reporter: ['text', 'lcov', 'html', 'json-summary'],
       thresholds: { lines: 95, branches: 90 },
     },
