@@ -34,15 +34,17 @@ describe('two processes', () => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', SERVER, protocol, Buffer.from(key).toString('hex')], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Listen for the exit now: the server may be gone before the client has finished reading.
+    const exited = once(child, 'exit') as Promise<[number | null]>;
     let out = '';
     child.stdout.setEncoding('utf8');
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (d: string) => {
         out += d;
-        const m = /port=(\d+)/.exec(out);
+        const m = /port=(\d+)\n/.exec(out); // the whole line: a chunk may end inside the number
         if (m) resolve(Number(m[1]));
       });
-      child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+      void exited.then(([code]) => reject(new Error(`server exited ${code}: ${out}`)));
     });
     const conn = await connect({ protocol, side: 'client', key, host: '127.0.0.1', port });
     expect(conn.reader).toBe('native');
@@ -51,7 +53,7 @@ describe('two processes', () => {
     expect(Buffer.compare(echoed, msg)).toBe(0);
     expect(await conn.read(new Uint8Array(1))).toBe(0);
     conn.close();
-    const [code] = await once(child, 'exit');
+    const [code] = await exited;
     expect(code).toBe(0);
     expect(out).toContain('reader=native served');
   });
