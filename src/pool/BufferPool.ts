@@ -128,7 +128,8 @@ export class BufferPool {
     next.set(buf.subarray(0, keep));
     this.#lent.add(ab);
     this.#outstanding += cap;
-    if (this.#outstanding > this.#highWater) this.#highWater = this.#outstanding;
+    // The old buffer goes back just below: the high-water mark counts the exchange, not both.
+    if (this.#outstanding - oldCap > this.#highWater) this.#highWater = this.#outstanding - oldCap;
     this.put(buf);
     return next;
   }

@@ -87,6 +87,17 @@ describe('BufferPool', () => {
     expect(pool.outstanding).toBe(0);
   });
 
+  it('an exchange never counts both buffers in the high-water mark', () => {
+    const pool = new BufferPool({ budget: 4096 });
+    const other = pool.get(2048)!;
+    const a = pool.get(1024)!;
+    const b = pool.resize(a, 2048, 0)!; // 2048 + 2048: exactly the budget
+    expect(pool.outstanding).toBe(4096);
+    expect(pool.highWater).toBe(4096);
+    pool.put(b);
+    pool.put(other);
+  });
+
   it('tells waiters first in, first out, as the freed budget covers them', async () => {
     const pool = new BufferPool({ budget: 256 });
     const a = pool.get(256)!;
