@@ -11,26 +11,17 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ConnModel } from '../../model/ConnModel.js';
-import { configArb, connCommands } from './commands/index.js';
 import { stepOptions } from './commands/step.js';
 import { growthStuck } from './examples.js';
 import { fcParams, seedTitle } from './params.js';
-import { Real } from './Real.js';
+import { connVsModel } from './connVsModel.js';
 
 stepOptions.liveness = true;
 
 describe(`liveness (${seedTitle()})`, () => {
   it('no spinning, no starving when the pool could lend', async () => {
     await fc.assert(
-      fc.asyncProperty(configArb, connCommands(), async (cfg, cmds) => {
-        const real = new Real(cfg);
-        try {
-          await fc.asyncModelRun(() => ({ model: new ConnModel(cfg), real }), cmds);
-        } finally {
-          real.dispose();
-        }
-      }),
+      connVsModel(),
       { ...fcParams(100), examples: process.env.FC_NO_EXAMPLES ? [] : [growthStuck] },
     );
   });

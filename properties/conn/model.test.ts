@@ -6,24 +6,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConnModel } from '../../model/ConnModel.js';
-import { configArb, connCommands } from './commands/index.js';
 import { growthRefilled } from './examples.js';
 import { CI_RUNS, fcParams, seedTitle } from './params.js';
-import { Real } from './Real.js';
+import { connVsModel } from './connVsModel.js';
 import { formatReport, writeTransitionReport } from './transitionCoverage.js';
 
 describe(`conn vs model (${seedTitle()})`, () => {
   it('every command sequence: the real conn does what the model says', async () => {
     await fc.assert(
-      fc.asyncProperty(configArb, connCommands(), async (cfg, cmds) => {
-        const real = new Real(cfg);
-        try {
-          await fc.asyncModelRun(() => ({ model: new ConnModel(cfg), real }), cmds);
-        } finally {
-          real.dispose();
-        }
-      }),
+      connVsModel(),
       { ...fcParams(), examples: [growthRefilled] },
     );
   });
