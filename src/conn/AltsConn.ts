@@ -22,8 +22,9 @@ import { AGAIN, type ReaderKind, type ReadyReader } from '../io/types.js';
 import type { BufferPool } from '../pool/BufferPool.js';
 import { classSize, MAX_CLASS } from '../pool/sizeClass.js';
 import { FRAME_OVERHEAD, LENGTH_FIELD_BYTES, TYPE_FIELD_BYTES } from '../record/constants.js';
-import { frameBytesAt, openFrame, sealFrames } from '../record/frame.js';
+import { frameBytesAt, openFrame } from '../record/frame.js';
 import { partialCapacity } from './partialCapacity.js';
+import { sealAndWrite } from './sealedWrite.js';
 import { toDuplex } from './toDuplex.js';
 
 export type ConnState = 'idle' | 'readable' | 'partial' | 'decrypted' | 'closed';
@@ -173,14 +174,9 @@ export class AltsConn extends EventEmitter {
     if (this.#closed) return Promise.reject(this.#error ?? new AltsError('CLOSED', 'write after close'));
     if (this.#ending) return Promise.reject(new AltsError('CLOSED', 'write after end'));
     if (data.length === 0) return Promise.resolve();
-    let frames: Uint8Array;
-    try {
-      frames = sealFrames(this.#outbound, data, this.#maxFrameSize);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    this.stats.bytesWritten += frames.length;
-    return new Promise((resolve, reject) => this.#io.write(frames, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => {
+      this.stats.bytesWritten += sealAndWrite(this.#outbound, data, this.#maxFrameSize, this.#io, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   /** Half-close after every queued write: the peer reads EOF. Reading goes on. */

@@ -22,7 +22,8 @@ export class NativeReader implements ReadyReader {
   onError: (err: AltsError) => void = () => {};
   readonly #handle: ReadyHandle;
   readonly #queue = new WriteQueue();
-  #wantRead = false;
+  #wantRead = false; // the caller's wish (watchReadable)
+  #pollingRead = false; // what uv_poll is doing: lags #wantRead by up to one loop turn when it turns off
   #wantWrite = false;
   #shutdown: ((err: AltsError | null) => void) | null = null;
   #writeEnded = false;
@@ -40,7 +41,25 @@ export class NativeReader implements ReadyReader {
   watchReadable(on: boolean): void {
     if (this.#closed || on === this.#wantRead) return;
     this.#wantRead = on;
-    this.#handle.watch(this.#wantRead, this.#wantWrite);
+    if (on) {
+      if (!this.#pollingRead) this.#poll(true);
+    } else if (this.#pollingRead) {
+      disarmSoon(this);
+    }
+  }
+
+  /**
+   * Stop polling for readability if nobody asked for it again since watchReadable(false). Called
+   * once per event-loop turn for every reader that stopped watching in it (see disarmSoon).
+   */
+  disarmIfUnwanted(): void {
+    if (!this.#closed && !this.#wantRead && this.#pollingRead) this.#poll(false);
+  }
+
+  /** uv_poll_start/stop with the wanted directions (a system call each: callers avoid toggling). */
+  #poll(readable: boolean): void {
+    this.#pollingRead = readable;
+    this.#handle.watch(readable, this.#wantWrite);
   }
 
   readInto(buf: Uint8Array, off: number, len: number): number {
@@ -50,13 +69,14 @@ export class NativeReader implements ReadyReader {
     throw ioError('read', n);
   }
 
-  write(data: Uint8Array, done: (err: AltsError | null) => void): void {
+  write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
     if (this.#closed || this.#writeEnded) {
       done(new AltsError('CLOSED', 'write after close or end'));
       return;
     }
     this.#queue.push(data, done);
     if (this.#queue.length === 1) this.#flush();
+    if (transient) this.#queue.detach(data);
   }
 
   shutdownWrite(done: (err: AltsError | null) => void): void {
@@ -117,7 +137,7 @@ export class NativeReader implements ReadyReader {
   #setWritable(on: boolean): void {
     if (this.#closed || on === this.#wantWrite) return;
     this.#wantWrite = on;
-    this.#handle.watch(this.#wantRead, this.#wantWrite);
+    this.#poll(this.#pollingRead);
   }
 
   #onPoll(status: number, events: number): void {
@@ -129,6 +149,31 @@ export class NativeReader implements ReadyReader {
       return;
     }
     if (events & UV_WRITABLE && this.#queue.length > 0) this.#flush();
-    if (events & (UV_READABLE | UV_DISCONNECT) && this.#wantRead) this.onReadable();
+    if (events & (UV_READABLE | UV_DISCONNECT)) {
+      if (this.#wantRead) this.onReadable();
+      else if (this.#pollingRead) this.#poll(false); // readable, but nobody reads: stop, or level-triggered polling spins
+    }
   }
+}
+
+/**
+ * Readers whose caller stopped watching during this event-loop turn. A connection stops and
+ * restarts watching around every read it hands up (nobody is reading between the resolve and
+ * the caller's next read), and each uv_poll_stop/start is an epoll_ctl system call; so the stop
+ * is deferred to the end of the turn and dropped if the caller asked again by then. Until then,
+ * readiness is not passed on (onReadable runs only while watching), and a readiness event that
+ * arrives meanwhile stops the poll at once.
+ */
+const toDisarm = new Set<NativeReader>();
+let disarmScheduled = false;
+
+function disarmSoon(r: NativeReader): void {
+  toDisarm.add(r);
+  if (disarmScheduled) return;
+  disarmScheduled = true;
+  setImmediate(() => {
+    disarmScheduled = false;
+    for (const x of toDisarm) x.disarmIfUnwanted();
+    toDisarm.clear();
+  });
 }

@@ -55,12 +55,13 @@ export class StreamReader implements ReadyReader {
     return n;
   }
 
-  write(data: Uint8Array, done: (err: AltsError | null) => void): void {
+  write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
     if (this.#closed || this.#stream.writableEnded || this.#stream.destroyed) {
       done(new AltsError('CLOSED', 'write after close or end'));
       return;
     }
-    this.#stream.write(data, (e) => done(e ? fromNodeError(e) : null));
+    // A stream keeps what it is given until it is flushed: a transient buffer must be copied.
+    this.#stream.write(transient ? data.slice() : data, (e) => done(e ? fromNodeError(e) : null));
   }
 
   shutdownWrite(done: (err: AltsError | null) => void): void {

@@ -26,6 +26,17 @@ export class WriteQueue {
     this.#entries.push({ data, off: 0, done });
   }
 
+  /**
+   * If `data` is still queued (as the last entry), keep a copy of its unwritten bytes instead, so
+   * the caller may reuse `data` (a transient write).
+   */
+  detach(data: Uint8Array): void {
+    const e = this.#entries[this.#entries.length - 1];
+    if (e === undefined || e.data !== data) return;
+    e.data = data.slice(e.off);
+    e.off = 0;
+  }
+
   /** The unwritten parts of the first entries, for one writev. */
   head(): Uint8Array[] {
     const out: Uint8Array[] = [];

@@ -24,8 +24,12 @@ export interface ReadyReader {
   watchReadable(on: boolean): void;
   /** One non-blocking read into `buf[off, off+len)`: n > 0 bytes, 0 at EOF, AGAIN if nothing is there. Throws AltsError IO_ERROR. */
   readInto(buf: Uint8Array, off: number, len: number): number;
-  /** Queue `data` (kept by reference until `done`); `done` runs when the kernel has all of it, or with the error. */
-  write(data: Uint8Array, done: (err: AltsError | null) => void): void;
+  /**
+   * Queue `data`; `done` runs when the kernel has all of it, or with the error. `data` is kept by
+   * reference until `done`, unless `transient`: then the caller may reuse it as soon as `write`
+   * returns, and the reader copies whatever it cannot send at once.
+   */
+  write(data: Uint8Array, done: (err: AltsError | null) => void, transient?: boolean): void;
   /** After every queued write: half-close (FIN). */
   shutdownWrite(done: (err: AltsError | null) => void): void;
   /** Release the socket at once; queued writes fail with CLOSED. Idempotent. */

@@ -89,6 +89,16 @@ export function sealedSize(n: number, maxFrameSize: number = DEFAULT_MAX_FRAME_S
 }
 
 /**
+ * Throw COUNTER_EXHAUSTED unless `outbound` can seal every frame of an `n`-byte message (when the
+ * crypter reports framesLeft()), so a message is never cut off part way through.
+ */
+export function checkFramesLeft(outbound: DirectionCrypter, n: number, maxFrameSize: number): void {
+  const frames = Math.ceil(n / (maxFrameSize - FRAME_OVERHEAD));
+  if (outbound.framesLeft !== undefined && outbound.framesLeft() < frames)
+    throw new AltsError('COUNTER_EXHAUSTED', `${frames} frames needed, ${outbound.framesLeft()} left in this direction`);
+}
+
+/**
  * Seal `plaintext` as frames of at most maxFrameSize − 24 payload bytes into out[outOff, ...);
  * returns the bytes written (sealedSize). Empty plaintext → zero frames. If the counter cannot
  * carry every frame, throws COUNTER_EXHAUSTED before sealing any (when the crypter reports
@@ -107,9 +117,7 @@ export function sealFramesInto(
   aint('outOff', outOff, 0, out.length);
   if (out.length - outOff < total) throw new RangeError(`"out" expected room for ${total} bytes at ${outOff}, has ${out.length - outOff}`);
   const payload = maxFrameSize - FRAME_OVERHEAD;
-  const frames = Math.ceil(plaintext.length / payload);
-  if (outbound.framesLeft !== undefined && outbound.framesLeft() < frames)
-    throw new AltsError('COUNTER_EXHAUSTED', `${frames} frames needed, ${outbound.framesLeft()} left in this direction`);
+  checkFramesLeft(outbound, plaintext.length, maxFrameSize);
   let pos = outOff;
   for (let p = 0; p < plaintext.length; p += payload) {
     const n = Math.min(payload, plaintext.length - p);
