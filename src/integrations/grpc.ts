@@ -1,0 +1,119 @@
+/**
+ * alts-record/grpc: @grpc/grpc-js channels over the ALTS record protocol (docs/ecosystem.md).
+ *
+ * Client side: `altsChannelCredentials(options)` is a grpc-js ChannelCredentials whose secure
+ * connector turns each TCP connection grpc-js opens into an AltsConn and hands grpc-js the
+ * conn's Duplex to run HTTP/2 over. The hook is `ChannelCredentials._createSecureConnector`
+ * (grpc-js >= 1.13, PR grpc/grpc-node#2855): grpc-js's own extension point for its TLS and xDS
+ * credentials, underscore-named and not covered by the public API promise, so a grpc-js minor
+ * release may change it (1.13 already did once). Verified on 1.14.7.
+ * Server side needs nothing here: `Server#createConnectionInjector` (gRFC L114, public since
+ * 1.11) takes any Duplex, so `createServer(o, (c) => injector.injectConnection(c.toDuplex()))`.
+ *
+ * grpc-js is an optional peer dependency, loaded on first use: `alts-record` itself never needs it.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import type net from 'node:net';
+import type * as Grpc from '@grpc/grpc-js';
+import { aoneOf } from '../_check.js';
+import { defaultReader, wrap, type ConnOptions } from '../api.js';
+import type { AltsConn } from '../conn/AltsConn.js';
+import { createCrypters } from '../crypto/index.js';
+import type { Side } from '../crypto/types.js';
+
+export interface AltsChannelOptions extends Omit<ConnOptions, 'side'> {
+  /** The side this channel speaks as. Default 'client'. */
+  side?: Side;
+  /** Called with each connection the channel opens (for stats, or to watch it close). */
+  onConn?: (conn: AltsConn) => void;
+}
+
+type GrpcModule = typeof Grpc;
+type ConnectorArgs = Parameters<Grpc.ChannelCredentials['_createSecureConnector']>;
+type SecureConnector = ReturnType<Grpc.ChannelCredentials['_createSecureConnector']>;
+
+let grpcModule: GrpcModule | null = null;
+
+/** @grpc/grpc-js as the application sees it (the peer dependency), checked for the hook we use. */
+function loadGrpc(): GrpcModule {
+  if (grpcModule !== null) return grpcModule;
+  const grpc = createRequire(import.meta.url)('@grpc/grpc-js') as GrpcModule;
+  const probe = grpc.credentials.createInsecure() as { _createSecureConnector?: unknown };
+  if (typeof probe._createSecureConnector !== 'function')
+    throw new Error('alts-record/grpc needs @grpc/grpc-js with ChannelCredentials._createSecureConnector (1.13 or later; verified on 1.14.7)');
+  return (grpcModule = grpc);
+}
+
+/**
+ * ChannelCredentials that run every connection of the channel over the ALTS record protocol
+ * with `o.key` (what a handshake would have negotiated). `_isSecure()` is true, so call
+ * credentials compose with it and the HTTP/2 :scheme is https, as grpc-go sends over ALTS.
+ */
+export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCredentials {
+  if (o === null || typeof o !== 'object') throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
+  if (o.onConn !== undefined && typeof o.onConn !== 'function') throw new TypeError('"onConn" expected function');
+  const { onConn, ...rest } = o;
+  const connOptions: ConnOptions = { ...rest, side: o.side ?? 'client' };
+  createCrypters(connOptions); // a bad key or protocol fails here, not on every reconnect
+  if (o.reader !== undefined) aoneOf('reader', o.reader, ['native', 'stream'] as const);
+  const grpc = loadGrpc();
+
+  class AltsChannelCredentials extends grpc.ChannelCredentials {
+    _isSecure(): boolean {
+      return true;
+    }
+    _equals(other: Grpc.ChannelCredentials): boolean {
+      return other === this;
+    }
+    _createSecureConnector(_target: ConnectorArgs[0], _options: ConnectorArgs[1], callCredentials?: ConnectorArgs[2]): SecureConnector {
+      const callCreds = callCredentials ?? grpc.CallCredentials.createEmpty();
+      return {
+        async connect(socket: net.Socket) {
+          const conn = wrapForChannel(socket, connOptions);
+          try {
+            onConn?.(conn);
+          } catch (e) {
+            conn.close(); // grpc-js never sees this conn, so nothing else would close it
+            throw e;
+          }
+          // grpc-js uses the socket as a Duplex only: http2's createConnection, 'close'/'error', closed, destroy().
+          return { socket: conn.toDuplex() as net.Socket, secure: true };
+        },
+        waitForReady: () => Promise.resolve(),
+        getCallCredentials: () => callCreds,
+        destroy() {},
+      };
+    }
+  }
+  return new AltsChannelCredentials();
+}
+
+/**
+ * grpc-js connects its socket flowing, so Node has called readStart by the time the connector
+ * sees it, but no bytes can have been read yet (the connector runs in the same turn as
+ * 'connect'; a proxy's CONNECT exchange is the exception). Stopping Node's read then lets the
+ * native reader take the fd whole; otherwise, or without the addon, the stream reader runs.
+ */
+function wrapForChannel(socket: net.Socket, o: ConnOptions): AltsConn {
+  const want = o.reader ?? defaultReader();
+  const reader = want === 'native' && stopUnreadSocket(socket) ? 'native' : 'stream';
+  return wrap(socket, { ...o, reader });
+}
+
+/** The parts of Node's TCP handle (net.Socket._handle) used here, as takeOverSocket reads it too. */
+interface ReadingHandle {
+  reading?: boolean;
+  readStop?: () => number;
+}
+
+/** Stop Node reading `socket` if it has read nothing (true), else leave it as it is (false). */
+function stopUnreadSocket(socket: net.Socket): boolean {
+  const handle = (socket as unknown as { _handle?: ReadingHandle | null })._handle;
+  if (handle?.readStop === undefined || socket.bytesRead > 0 || socket.readableLength > 0) return false;
+  if (handle.reading === true) {
+    handle.readStop();
+    handle.reading = false; // as net.Socket does after its own readStop, so a later _read restarts it
+  }
+  return true;
+}
