@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "aead.h"
 #include "args.h"
 #include "ready_handle.h"
 
@@ -76,6 +77,7 @@ Napi::Value GetStats(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace alts;
   exports.Set("ReadyHandle", ReadyHandle::GetClass(env));
+  exports.Set("AesGcm", AesGcm::GetClass(env));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));

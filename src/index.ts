@@ -6,7 +6,7 @@ export { createProtector, type Protector, type RecordOptions, type UnprotectResu
 export { AltsError, isAltsError, type AltsErrorCode, type AltsFault } from './errors.js';
 export * from './crypto/types.js';
 export * from './record/constants.js';
-export { createCrypters, registerBackend, type BackendFactory, type CrypterOptions } from './crypto/index.js';
+export { availableBackends, createCrypters, defaultBackend, registerBackend, type BackendFactory, type CrypterOptions } from './crypto/index.js';
 export { frameBytesAt, openFrame, sealedSize, sealFrames, sealFramesInto } from './record/frame.js';
 export { connect, createServer, wrap, wrapFd, defaultPool, defaultReader } from './api.js';
 export type { AltsServer, ConnOptions, ConnectOptions } from './api.js';

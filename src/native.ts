@@ -77,8 +77,32 @@ export interface NativeStats {
   callbacks: number;
 }
 
+/**
+ * AES-GCM (12-byte nonce, 16-byte tag) with one key, through the EVP API of the OpenSSL inside
+ * Node (native/aead.cc): the key schedule is set once, each call sets only the IV. Offsets and
+ * lengths outside the arrays are a RangeError, wrong types a TypeError, each naming the argument.
+ */
+export interface AesGcm {
+  /** 16 (AES-128) or 32 (AES-256). */
+  readonly keyBytes: number;
+  /** Encrypt buf[off, off+n) in place and write the tag to buf[off+n, off+n+16). */
+  seal(nonce: Uint8Array, buf: Uint8Array, off: number, n: number, aad?: Uint8Array): void;
+  /**
+   * Decrypt src[off, off+n) (tag at src[off+n, off+n+16)) into dst[dstOff, dstOff+n), in place
+   * when those are the same bytes. False if the tag does not verify: the bytes it decrypted into
+   * are then zeroed.
+   */
+  open(nonce: Uint8Array, src: Uint8Array, off: number, n: number, dst: Uint8Array, dstOff: number, aad?: Uint8Array): boolean;
+}
+
+export interface AesGcmConstructor {
+  /** A copy of `key` (16 or 32 bytes) is kept, and cleansed when the object is collected. */
+  new (key: Uint8Array): AesGcm;
+}
+
 export interface NativeBinding {
   ReadyHandle: ReadyHandleConstructor;
+  AesGcm: AesGcmConstructor;
   /** AF_UNIX SOCK_STREAM pair, both CLOEXEC and non-blocking. Throws a system Error on failure. */
   socketpair(): [number, number];
   /** fcntl(F_DUPFD_CLOEXEC): the new fd or -errno. */

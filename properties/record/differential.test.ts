@@ -1,8 +1,9 @@
 /**
  * Differential and direction properties (DESIGN §1 "Nonce = counter", §5 "all backends
- * byte-identical"): noble and node produce the same frames for the same key, side, counter start
- * and plaintext sequence, under both protocols; and a direction never opens the other
- * direction's frames, whatever the two counters' values.
+ * byte-identical"): noble, node and native produce the same frames for the same key, side,
+ * counter start (around the 2^16 rekey boundary too) and plaintext sequence, under both
+ * protocols, and each opens the others'; and a direction never opens the other direction's
+ * frames, whatever the two counters' values.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -21,18 +22,20 @@ const arbCase = arbProtocol.chain((protocol) =>
 );
 
 describe(`backends and directions (seed ${SEED})`, () => {
-  it('noble and node frames are byte-identical, and each opens the other', () => {
+  it('noble, node and native frames are byte-identical, and each opens the others', () => {
+    const backends = ['noble', 'node', 'native'] as const;
     fc.assert(
       fc.property(arbCase, ({ protocol, key, side, start, msgs }) => {
         const o = { protocol, side, key, maxFrameSize: 4096, counters: { outbound: start } };
-        const n = createProtector({ ...o, backend: 'noble' });
-        const d = createProtector({ ...o, backend: 'node' });
-        const fn = msgs.map((m) => n.protect(m));
-        const fd = msgs.map((m) => d.protect(m));
-        expect(fd).toEqual(fn);
-        const recv = (backend: 'noble' | 'node') => createProtector({ protocol, side: peerOf(side), key, backend, counters: { inbound: start } });
-        expectBytes(recv('node').unprotect(concat(fn)), concat(msgs));
-        expectBytes(recv('noble').unprotect(concat(fd)), concat(msgs));
+        const [fn, ...others] = backends.map((backend) => {
+          const p = createProtector({ ...o, backend });
+          return msgs.map((m) => p.protect(m));
+        });
+        for (const f of others) expect(f).toEqual(fn);
+        const recv = (backend: (typeof backends)[number]) => createProtector({ protocol, side: peerOf(side), key, backend, counters: { inbound: start } });
+        // Each backend opens the frames of the next one (noble → node → native → noble).
+        const frames = [fn!, ...others];
+        backends.forEach((backend, i) => expectBytes(recv(backend).unprotect(concat(frames[(i + 1) % 3]!)), concat(msgs)));
       }),
       params(40),
     );

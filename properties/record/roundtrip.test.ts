@@ -23,7 +23,7 @@ function cuts(wire: Uint8Array, at: number[]): Uint8Array[] {
 }
 
 describe(`record round trip (seed ${SEED})`, () => {
-  for (const backend of ['node', 'noble'] as const) {
+  for (const backend of ['native', 'node', 'noble'] as const) {
     it(`${backend}: protect → unprotect under any split, with any leftover`, () => {
       fc.assert(
         fc.property(

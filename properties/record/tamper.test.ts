@@ -11,7 +11,7 @@ import { arbBytes, arbProtocol, arbSide, params, peerOf, SEED } from './_fc.js';
 const FAILS = ['AUTH_FAILED', 'FRAME_TOO_LARGE', 'FRAME_TOO_SHORT', 'BAD_MESSAGE_TYPE'];
 
 describe(`tampering (seed ${SEED})`, () => {
-  for (const backend of ['node', 'noble'] as const) {
+  for (const backend of ['native', 'node', 'noble'] as const) {
     it(`${backend}: every single-bit flip fails, never wrong plaintext`, () => {
       fc.assert(
         fc.property(arbProtocol, arbSide, arbBytes(backend === 'noble' ? 24 : 48), fc.nat({ max: 70000 }), (protocol, side, pt, start) => {

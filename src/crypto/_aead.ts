@@ -9,14 +9,15 @@
 export type PreparedKey = unknown;
 
 export interface AeadPrimitive {
-  readonly name: 'noble' | 'node';
+  readonly name: 'noble' | 'node' | 'native';
   /** Prepare a 16- or 32-byte AES key for repeated use. */
   importKey(key: Uint8Array): PreparedKey;
   /** Encrypt buf[off, off+n) in place; write the tag to buf[off+n, off+n+16). */
   seal(key: PreparedKey, nonce: Uint8Array, buf: Uint8Array, off: number, n: number, aad?: Uint8Array): void;
   /**
    * Decrypt src[off, off+n) (tag at src[off+n, off+n+16)) into dst[dstOff, dstOff+n).
-   * Throws AltsError AUTH_FAILED if the tag does not verify; dst is then untouched.
+   * Throws AltsError AUTH_FAILED if the tag does not verify; dst is then untouched (noble, node)
+   * or zeroed where it was decrypted into (native: it decrypts straight into dst).
    */
   open(key: PreparedKey, nonce: Uint8Array, src: Uint8Array, off: number, n: number, dst: Uint8Array, dstOff: number, aad?: Uint8Array): void;
   hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array;

@@ -1,8 +1,12 @@
 /**
  * Crypto for the ALTS record protocol (DESIGN §1, §3): `createCrypters` builds the outbound and
- * inbound DirectionCrypter of one side, on the `node` (default), `noble` or registered `native`
- * backend. `aesGcm` exposes the bare AES-GCM primitive (with AAD) of the built-in backends,
- * for conformance vectors that are not ALTS frames (AES-256, AAD).
+ * inbound DirectionCrypter of one side, on the `native` (OpenSSL EVP in the addon), `node`
+ * (node:crypto) or `noble` (pure JS) backend. Without `backend` the default is `native` where
+ * the addon loaded and `node` otherwise (`defaultBackend()`): every entry point (createProtector,
+ * connect, createServer, wrap) gets it through here, with nothing extra to import. A factory
+ * registered as `native` (registerBackend) replaces the addon's. `aesGcm` exposes the bare
+ * AES-GCM primitive (with AAD) of the three, for conformance vectors that are not ALTS frames
+ * (AES-256, AAD).
  * @module
  */
 import { abytes, aoneOf } from '../_check.js';
@@ -11,6 +15,7 @@ import { counterAt, OVERFLOW_BYTES } from '../record/counter.js';
 import type { AeadPrimitive } from './_aead.js';
 import { AES128_KEY_BYTES, aeadDirection, REKEY_KEY_BYTES } from './_direction.js';
 import { nobleAead } from './noble.js';
+import { nativeAead, nativeUnavailable } from './native.js';
 import { nodeAead } from './node.js';
 import { type BackendFactory, registeredBackend } from './registry.js';
 import {
@@ -42,14 +47,33 @@ export interface CrypterOptions {
 
 const BUILTIN: Readonly<Record<'noble' | 'node', AeadPrimitive>> = { noble: nobleAead, node: nodeAead };
 
+/** The AES-GCM primitive of `backend`; for `native` a RangeError (with the fix) if the addon did not load. */
+function primitive(backend: Backend): AeadPrimitive {
+  if (backend !== 'native') return BUILTIN[backend];
+  const aead = nativeAead();
+  if (aead === null)
+    throw new RangeError(
+      `"backend" 'native' needs the alts_native addon, which did not load: run \`npm rebuild alts-record\` (or use backend 'node')`,
+      { cause: nativeUnavailable() },
+    );
+  return aead;
+}
+
 function factoryFor(backend: Backend): BackendFactory {
-  if (backend === 'noble' || backend === 'node') {
-    const aead = BUILTIN[backend];
-    return (o) => aeadDirection(aead, o);
-  }
-  const f = registeredBackend(backend);
-  if (f === undefined) throw new Error(`the ${backend} backend needs the addon: run npm rebuild (or use backend 'node')`);
-  return f;
+  const registered = backend === 'native' ? registeredBackend(backend) : undefined;
+  if (registered !== undefined) return registered;
+  const aead = primitive(backend);
+  return (o) => aeadDirection(aead, o);
+}
+
+/** The backend used when none is given: `native` where the addon loaded (or one is registered), else `node`. */
+export function defaultBackend(): Backend {
+  return registeredBackend('native') !== undefined || nativeAead() !== null ? 'native' : 'node';
+}
+
+/** The backends this process can use, fastest first. */
+export function availableBackends(): Backend[] {
+  return defaultBackend() === 'native' ? ['native', 'node', 'noble'] : ['node', 'noble'];
 }
 
 /** Check the record protocol and key: UNKNOWN_PROTOCOL, TypeError, BAD_KEY. */
@@ -67,7 +91,7 @@ export function createCrypters(o: CrypterOptions): { outbound: DirectionCrypter;
   const { protocol, side, key } = o;
   checkKey(protocol, key);
   aoneOf('side', side, SIDES);
-  const backend = o.backend ?? 'node';
+  const backend = o.backend ?? defaultBackend();
   aoneOf('backend', backend, BACKENDS);
   const counters = o.counters ?? {};
   if (typeof counters !== 'object' || counters === null) throw new TypeError(`"counters" expected object, got ${typeof counters}`);
@@ -82,13 +106,16 @@ export function createCrypters(o: CrypterOptions): { outbound: DirectionCrypter;
   };
 }
 
-/** Plain AES-GCM (128 or 256) of a built-in backend: seal → ciphertext ‖ tag; open → plaintext. */
-export function aesGcm(backend: 'noble' | 'node', key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) {
-  aoneOf('backend', backend, ['noble', 'node'] as const);
+/**
+ * Plain AES-GCM (128 or 256) of a backend's own primitive (for `native` always the addon's,
+ * even when a factory is registered as `native`): seal → ciphertext ‖ tag; open → plaintext.
+ */
+export function aesGcm(backend: Backend, key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) {
+  aoneOf('backend', backend, BACKENDS);
   abytes('key', key, 16, 32);
   abytes('nonce', nonce, 12);
   if (aad !== undefined) abytes('aad', aad);
-  const aead = BUILTIN[backend];
+  const aead = primitive(backend);
   const k = aead.importKey(key);
   return {
     seal(plaintext: Uint8Array): Uint8Array {
@@ -115,7 +142,7 @@ export function aesGcm(backend: 'noble' | 'node', key: Uint8Array, nonce: Uint8A
 export function createDirection(o: { protocol: RecordProtocol; key: Uint8Array; counter: Uint8Array; backend?: Backend }): DirectionCrypter {
   checkKey(o.protocol, o.key);
   abytes('counter', o.counter, 12);
-  const backend = o.backend ?? 'node';
+  const backend = o.backend ?? defaultBackend();
   aoneOf('backend', backend, BACKENDS);
   return factoryFor(backend)({ protocol: o.protocol, key: o.key, counter: o.counter, overflowBytes: OVERFLOW_BYTES[o.protocol] });
 }

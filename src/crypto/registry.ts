@@ -1,7 +1,8 @@
 /**
- * Backends that live outside this module tree register here: the `native` backend (OpenSSL EVP
- * in the addon, one reusable context per direction) calls `registerBackend('native', factory)`
- * when the addon loads. `noble` and `node` are built in (crypto/index.ts) and cannot be replaced.
+ * A backend from outside this module tree registers here under the name `native`, and then
+ * replaces the addon's own native backend (crypto/native.ts, used when nothing is registered):
+ * e.g. another native AEAD, or a test double. `noble` and `node` are built in (crypto/index.ts)
+ * and cannot be replaced.
  * @module
  */
 import { aoneOf } from '../_check.js';

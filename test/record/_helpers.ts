@@ -24,7 +24,8 @@ export interface Vector {
 
 export const VECTORS: Vector[] = JSON.parse(readFileSync(new URL('../vectors/published.json', import.meta.url), 'utf8')).vectors;
 
-export const BACKENDS = ['noble', 'node'] as const;
+/** Every backend: the same suites run on each (native needs the built addon, as the tests do). */
+export const BACKENDS = ['noble', 'node', 'native'] as const;
 export const PROTOCOLS = ['ALTSRP_GCM_AES128', 'ALTSRP_GCM_AES128_REKEY'] as const;
 
 /** The AltsError code `f` throws (fails the test if it throws something else or nothing). */

@@ -129,9 +129,9 @@ describe('createCrypters / createProtector options', () => {
     expect(() => createProtector(null as never)).toThrow(TypeError);
     expect(() => createProtector({ protocol: AES, side: 'client', key, protected: 'x' as never })).toThrow(/"protected"/);
   });
-  it("backend 'native' without the addon says how to fix it; once registered it is used", () => {
-    expect(() => createCrypters({ protocol: AES, side: 'client', key, backend: 'native' })).toThrow(/npm rebuild/);
+  it("a factory registered as 'native' replaces the addon's; 'noble' and 'node' cannot be replaced", () => {
     expect(() => registerBackend('node', (o) => aeadDirection(nobleAead, o))).toThrow(RangeError);
+    expect(() => registerBackend('native', 'f' as never)).toThrow(TypeError);
     let calls = 0;
     registerBackend('native', (o) => {
       calls++;
@@ -141,5 +141,7 @@ describe('createCrypters / createProtector options', () => {
     const q = createProtector({ protocol: AES, side: 'server', key, backend: 'node' });
     expect(Array.from(q.unprotect(p.protect(Uint8Array.of(42))))).toEqual([42]);
     expect(calls).toBe(2);
+    createProtector({ protocol: AES, side: 'client', key }); // the default is 'native' too
+    expect(calls).toBe(4);
   });
 });

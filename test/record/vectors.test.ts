@@ -1,5 +1,6 @@
 /**
- * Conformance: every published vector (test/vectors/README.md), on the noble and node backends.
+ * Conformance: every published vector (test/vectors/README.md), on the noble, node and native
+ * backends.
  * Each vector goes through the highest layer that can carry it:
  * - `record`: whole frames through createProtector (protect must produce exactly `frame`).
  * - `gcm`/`rekey-aead` with no AAD: through the record layer's DirectionCrypter with the vector's
@@ -14,13 +15,14 @@ import { describe, expect, it } from 'vitest';
 import { aesGcm, createCrypters, createDirection } from '../../src/crypto/index.js';
 import { maskNonce, rekeyAesKey } from '../../src/crypto/_direction.js';
 import { nobleAead } from '../../src/crypto/noble.js';
+import { nativeAead } from '../../src/crypto/native.js';
 import { nodeAead } from '../../src/crypto/node.js';
-import type { DirectionCrypter, RecordProtocol, Side } from '../../src/crypto/types.js';
+import type { Backend, DirectionCrypter, RecordProtocol, Side } from '../../src/crypto/types.js';
 import { createProtector } from '../../src/protector.js';
 import { OVERFLOW_BYTES } from '../../src/record/counter.js';
 import { BACKENDS, codeOf, hex, toHex, VECTORS, type Vector } from './_helpers.js';
 
-const PRIMS = { noble: nobleAead, node: nodeAead } as const;
+const PRIMS = { noble: nobleAead, node: nodeAead, native: nativeAead()! } as const;
 
 /** The (side, frame index) whose counter equals `nonce`, or null if none does. */
 function asFrameIndex(nonce: Uint8Array, protocol: RecordProtocol): { side: Side; index: bigint } | null {
@@ -34,7 +36,7 @@ function asFrameIndex(nonce: Uint8Array, protocol: RecordProtocol): { side: Side
 }
 
 /** Sender and receiver crypters whose current counter is the vector's nonce. */
-function pair(v: Vector, protocol: RecordProtocol, backend: 'noble' | 'node'): { send: DirectionCrypter; recv: DirectionCrypter; how: string } {
+function pair(v: Vector, protocol: RecordProtocol, backend: Backend): { send: DirectionCrypter; recv: DirectionCrypter; how: string } {
   const key = hex(v.key);
   const nonce = hex(v.nonce);
   const fi = asFrameIndex(nonce, protocol);
@@ -52,7 +54,7 @@ function pair(v: Vector, protocol: RecordProtocol, backend: 'noble' | 'node'): {
   };
 }
 
-function throughDirection(v: Vector, protocol: RecordProtocol, backend: 'noble' | 'node'): void {
+function throughDirection(v: Vector, protocol: RecordProtocol, backend: Backend): void {
   const { send, recv } = pair(v, protocol, backend);
   const pt = hex(v.plaintext);
   const buf = new Uint8Array(pt.length + 16);
@@ -66,7 +68,7 @@ function throughDirection(v: Vector, protocol: RecordProtocol, backend: 'noble' 
   expect(codeOf(() => recv.open(buf, 0, pt.length, dst, 0))).toBe('AUTH_FAILED');
 }
 
-function atPrimitive(v: Vector, key: Uint8Array, nonce: Uint8Array, backend: 'noble' | 'node'): void {
+function atPrimitive(v: Vector, key: Uint8Array, nonce: Uint8Array, backend: Backend): void {
   const aad = hex(v.aad);
   const g = aesGcm(backend, key, nonce, aad);
   expect(toHex(g.seal(hex(v.plaintext)))).toBe(v.ciphertext + v.tag);
