@@ -1,4 +1,5 @@
-// alts_native: the ReadyHandle class plus a few fd helpers (socketpair for tests and local
+// alts_native: the ReadyHandle class (readiness on an owned fd), the AesGcm class (AES-GCM
+// through Node's own OpenSSL, aead.h) plus a few fd helpers (socketpair for tests and local
 // pairs, dup for taking a socket over from Node, stats for leak checks).
 #include <errno.h>
 #include <fcntl.h>

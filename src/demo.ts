@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, defaultReader } from './api.js';
 import type { AltsConn } from './conn/AltsConn.js';
+import { defaultBackend } from './crypto/index.js';
 import { BufferPool } from './pool/BufferPool.js';
 
 const CLIENTS = 64;
@@ -39,7 +40,7 @@ async function drainAndEcho(c: AltsConn): Promise<void> {
 async function main(): Promise<void> {
   const pool = new BufferPool();
   const reader = defaultReader();
-  console.log(`alts-record demo: ${CLIENTS} clients, ${protocol}, reader '${reader}', backend 'node', loopback`);
+  console.log(`alts-record demo: ${CLIENTS} clients, ${protocol}, reader '${reader}', backend '${defaultBackend()}', loopback`);
 
   const serverConns: AltsConn[] = [];
   const served: Promise<void>[] = [];

@@ -27,7 +27,7 @@ export interface RecordOptions {
   key: Uint8Array;
   /** Whole-frame size the handshake negotiated, 4 KiB..1 MiB. Default 16384. */
   maxFrameSize?: number;
-  /** Default 'node'. */
+  /** Default: defaultBackend(), i.e. 'native' where the addon loaded, else 'node'. */
   backend?: Backend;
   /** Bytes the handshake already read: the start of the peer's record stream. */
   protected?: Uint8Array;

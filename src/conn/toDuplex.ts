@@ -36,6 +36,12 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
     write(chunk: Buffer, _enc, cb) {
       conn.write(chunk).then(() => cb(), cb);
     },
+    // Chunks written while an earlier write was in flight (node:http2 writes each frame's 9-byte
+    // header and its payload separately) go out together: one message, not a frame per chunk.
+    writev(chunks: { chunk: Buffer }[], cb) {
+      const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+      conn.write(data).then(() => cb(), cb);
+    },
     final(cb) {
       conn.end().then(() => cb(), cb);
     },

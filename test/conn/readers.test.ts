@@ -140,5 +140,19 @@ describe.each(['native', 'stream'] as const)('%s reader', (reader) => {
     sd.destroy();
     expect(pool.outstanding).toBe(0);
   });
+
+  it('toDuplex sends chunks written together (cork, or behind a write in flight) as one message', async () => {
+    const { c, s, pool } = await tcpPair(reader);
+    const cd = c.toDuplex();
+    cd.cork();
+    for (const part of [bytes(9, 1), bytes(1000, 2), bytes(9, 3)]) cd.write(part);
+    process.nextTick(() => cd.uncork());
+    const got = await readExactly(s, 1018);
+    expect(Buffer.compare(got, Buffer.concat([bytes(9, 1), bytes(1000, 2), bytes(9, 3)]))).toBe(0);
+    expect(s.stats.framesOpened).toBe(1); // one frame for the three chunks, not three
+    cd.destroy();
+    s.close();
+    expect(pool.outstanding).toBe(0);
+  });
 });
 
