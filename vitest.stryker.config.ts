@@ -8,9 +8,10 @@
  *    test/conn/errors.test.ts`: all tests pass, then "Segmentation fault"), which kills the Stryker
  *    child process. The `configureVitest` hook runs after the options are resolved and puts every
  *    project back on forks (one fork at a time: Stryker's own maxWorkers 1 still holds).
- * 2. Two tests excluded:
- *    - test/conn/processes.test.ts: its server is a child process importing the built package
- *      (dist/), not the sandbox's instrumented src/, and it spawns a process per test.
+ * 2. Tests excluded:
+ *    - test/conn/processes.test.ts, test/ecosystem/examples.test.ts: their child processes import
+ *      the built package (dist/), not the sandbox's instrumented src/.
+ *    - test/hardening/load*.test.ts: thousands of connections in a child process; minutes per mutant.
  *    - properties/conn/liveness.test.ts: model.test.ts's command sequences again with loop-turn
  *      counting; slow per mutant, and model.test.ts already runs the same sequences.
  * 3. FC_SEED pinned (to properties/conn/params.ts CI_SEED, which the conn properties use anyway)
@@ -34,7 +35,7 @@ export default mergeConfig(
   defineConfig({
     plugins: [forks],
     test: {
-      exclude: ['**/node_modules/**', 'test/conn/processes.test.ts', 'properties/conn/liveness.test.ts'],
+      exclude: ['**/node_modules/**', 'test/conn/processes.test.ts', 'properties/conn/liveness.test.ts', 'test/ecosystem/examples.test.ts', 'test/hardening/load*.test.ts'],
       env: { FC_SEED: process.env.FC_SEED ?? '20260531' },
     },
   }),

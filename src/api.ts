@@ -50,7 +50,7 @@ export function defaultReader(): ReaderKind {
  * connected): its fd is taken over and the net.Socket destroyed. Any Duplex works with 'stream'.
  */
 export function wrap(socket: net.Socket | Duplex, o: ConnOptions): AltsConn {
-  const crypters = createCrypters(o);
+  const crypters = createCrypters({ ...o, lazy: true });
   const maxFrameSize = o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   aint('maxFrameSize', maxFrameSize, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
   const kind = o.reader ?? (socket instanceof net.Socket ? defaultReader() : 'stream');
@@ -74,7 +74,7 @@ export function wrap(socket: net.Socket | Duplex, o: ConnOptions): AltsConn {
  */
 export function wrapFd(fd: number, o: Omit<ConnOptions, 'reader'>): AltsConn {
   aint('fd', fd, 0, 2 ** 31 - 1);
-  const crypters = createCrypters(o);
+  const crypters = createCrypters({ ...o, lazy: true });
   const maxFrameSize = o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   aint('maxFrameSize', maxFrameSize, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
   return makeConn(new NativeReader(loadNative(), fd), o, crypters, maxFrameSize);

@@ -37,6 +37,11 @@ export function maskNonce(counter: Uint8Array, mask: Uint8Array, out: Uint8Array
   return out;
 }
 
+/**
+ * A direction prepares its AES key (imports it; for the rekey protocol, derives it first) at its
+ * first frame, not when it is built: a connection that waits without traffic holds no cipher
+ * state, only the key bytes (DESIGN §2: nothing held while idle).
+ */
 abstract class BaseCrypter implements DirectionCrypter {
   protected readonly ctr: Counter;
   protected constructor(protected readonly aead: AeadPrimitive, o: DirectionOptions) {
@@ -65,13 +70,14 @@ abstract class BaseCrypter implements DirectionCrypter {
 }
 
 class Aes128Crypter extends BaseCrypter {
-  readonly #key: PreparedKey;
+  readonly #raw: Uint8Array;
+  #key: PreparedKey | null = null;
   constructor(aead: AeadPrimitive, o: DirectionOptions) {
     super(aead, o);
-    this.#key = aead.importKey(o.key);
+    this.#raw = o.key.slice();
   }
   protected key(): PreparedKey {
-    return this.#key;
+    return (this.#key ??= this.aead.importKey(this.#raw));
   }
   protected nonce(): Uint8Array {
     return this.ctr.value;
@@ -85,15 +91,14 @@ class RekeyCrypter extends BaseCrypter {
   readonly #kdfKey: Uint8Array;
   readonly #mask: Uint8Array;
   readonly #nonce = new Uint8Array(COUNTER_BYTES);
-  #key: PreparedKey;
-  /** How many times the AES key was derived (tests check it is once per 2^16 frames). */
+  #key: PreparedKey | null = null;
+  /** How many times the AES key was derived (tests check it is once per 2^16 frames, from the first use). */
   derivations = 0;
 
   constructor(aead: AeadPrimitive, o: DirectionOptions) {
     super(aead, o);
     this.#kdfKey = o.key.slice(0, REKEY_KDF_KEY_BYTES);
     this.#mask = o.key.slice(REKEY_KDF_KEY_BYTES, REKEY_KEY_BYTES);
-    this.#key = this.#derive();
     maskNonce(this.ctr.value, this.#mask, this.#nonce);
   }
   #derive(): PreparedKey {
@@ -101,14 +106,14 @@ class RekeyCrypter extends BaseCrypter {
     return this.aead.importKey(rekeyAesKey(this.aead.hmacSha256, this.#kdfKey, this.ctr.value));
   }
   protected key(): PreparedKey {
-    return this.#key;
+    return (this.#key ??= this.#derive());
   }
   protected nonce(): Uint8Array {
     return this.#nonce;
   }
   protected advance(): void {
     const top = this.ctr.next();
-    if (top >= KDF_COUNTER_OFFSET) this.#key = this.#derive();
+    if (top >= KDF_COUNTER_OFFSET) this.#key = null; // the next frame is in a new 2^16 block: derive when it comes
     maskNonce(this.ctr.value, this.#mask, this.#nonce);
   }
 }

@@ -14,6 +14,7 @@ import { AltsError } from '../errors.js';
 import { counterAt, OVERFLOW_BYTES } from '../record/counter.js';
 import type { AeadPrimitive } from './_aead.js';
 import { AES128_KEY_BYTES, aeadDirection, REKEY_KEY_BYTES } from './_direction.js';
+import { LazyDirection } from './lazy.js';
 import { nobleAead } from './noble.js';
 import { nativeAead, nativeUnavailable } from './native.js';
 import { nodeAead } from './node.js';
@@ -43,6 +44,11 @@ export interface CrypterOptions {
   backend?: Backend;
   /** Frame indices the two counters start at (default 0n): for tests that reach the edges. */
   counters?: CounterStart;
+  /**
+   * Build each direction at its first use (LazyDirection): a connection that never carries a
+   * frame holds no cipher state. Arguments are still all checked now. Default false.
+   */
+  lazy?: boolean;
 }
 
 const BUILTIN: Readonly<Record<'noble' | 'node', AeadPrimitive>> = { noble: nobleAead, node: nodeAead };
@@ -100,6 +106,13 @@ export function createCrypters(o: CrypterOptions): { outbound: DirectionCrypter;
   const outCtr = counterAt(side, counters.outbound ?? 0n, n, 'counters.outbound');
   const inCtr = counterAt(peer, counters.inbound ?? 0n, n, 'counters.inbound');
   const make = factoryFor(backend);
+  if (o.lazy === true) {
+    const own = key.slice(); // the caller may reuse its array before the first frame
+    return {
+      outbound: new LazyDirection(() => make({ protocol, key: own, counter: outCtr, overflowBytes: n })),
+      inbound: new LazyDirection(() => make({ protocol, key: own, counter: inCtr, overflowBytes: n })),
+    };
+  }
   return {
     outbound: make({ protocol, key, counter: outCtr, overflowBytes: n }),
     inbound: make({ protocol, key, counter: inCtr, overflowBytes: n }),

@@ -1,0 +1,71 @@
+/**
+ * LazyDirection (src/crypto/lazy.ts): the conn's directions are built at their first use, so an
+ * idle connection holds no cipher state; a lazy direction is byte-identical to a built one and
+ * checks its arguments up front like one.
+ */
+import { describe, expect, it } from 'vitest';
+import { createCrypters } from '../../src/crypto/index.js';
+import { LazyDirection } from '../../src/crypto/lazy.js';
+import { BACKENDS, keyFor } from './_helpers.js';
+
+const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
+
+describe.each(BACKENDS)('lazy directions (%s)', (backend) => {
+  it('are not built until a frame, the counter or framesLeft is asked for', () => {
+    const c = createCrypters({ protocol, side: 'client', key: keyFor(protocol, 3), backend, lazy: true });
+    const out = c.outbound as LazyDirection;
+    const inb = c.inbound as LazyDirection;
+    expect([out.built, inb.built]).toEqual([false, false]);
+    out.seal(new Uint8Array(16), 0, 0);
+    expect([out.built, inb.built]).toEqual([true, false]);
+    expect(inb.counter).toBe(0n);
+    expect(inb.built).toBe(true);
+    const other = createCrypters({ protocol, side: 'client', key: keyFor(protocol, 3), backend, lazy: true }).outbound as LazyDirection;
+    expect(other.framesLeft()).toBe(2 ** 32);
+    expect(other.built).toBe(true);
+  });
+
+  it('seal and open match built directions frame for frame, across the 2^16 rekey boundary', () => {
+    const key = keyFor(protocol, 5);
+    const counters = { outbound: 65534n, inbound: 65534n };
+    const lazy = createCrypters({ protocol, side: 'client', key: key.slice(), backend, counters, lazy: true });
+    const eager = createCrypters({ protocol, side: 'client', key, backend, counters });
+    const peer = createCrypters({ protocol, side: 'server', key, backend, counters });
+    for (let i = 0; i < 4; i++) {
+      const a = Uint8Array.from({ length: 40 }, (_, j) => j * i);
+      const b = a.slice();
+      lazy.outbound.seal(a, 0, 24);
+      eager.outbound.seal(b, 0, 24);
+      expect(a).toEqual(b);
+      const f = Uint8Array.from({ length: 40 }, (_, j) => j + i);
+      peer.outbound.seal(f, 0, 24);
+      const got = new Uint8Array(24);
+      lazy.inbound.open(f, 0, 24, got, 0);
+      expect(got).toEqual(Uint8Array.from({ length: 24 }, (_, j) => j + i));
+    }
+    expect(lazy.outbound.counter).toBe(65538n);
+  });
+
+  it('keeps its own copy of the key: the caller reusing its array before the first frame changes nothing', () => {
+    const key = keyFor(protocol, 9);
+    const lazy = createCrypters({ protocol, side: 'client', key, backend, lazy: true });
+    const eager = createCrypters({ protocol, side: 'client', key: key.slice(), backend });
+    key.fill(0);
+    const a = new Uint8Array(32);
+    const b = new Uint8Array(32);
+    lazy.outbound.seal(a, 0, 16);
+    eager.outbound.seal(b, 0, 16);
+    expect(a).toEqual(b);
+  });
+});
+
+it('a lazy shell checks every argument now, not at first use', () => {
+  expect(() => createCrypters({ protocol, side: 'client', key: new Uint8Array(16), lazy: true })).toThrow(expect.objectContaining({ code: 'BAD_KEY' }));
+  expect(() => createCrypters({ protocol, side: 'client', key: keyFor(protocol, 1), lazy: true, counters: { outbound: -1n } })).toThrow(RangeError);
+});
+
+it('a built direction without framesLeft reports the saturated count', () => {
+  const d = new LazyDirection(() => ({ seal() {}, open() {}, counter: 7n }));
+  expect(d.framesLeft()).toBe(2 ** 32);
+  expect(d.counter).toBe(7n);
+});
