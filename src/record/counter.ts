@@ -42,14 +42,19 @@ export function maxFrames(overflowBytes: number): bigint {
  * `index` may equal maxFrames(): that counter is already exhausted.
  */
 export function counterAt(side: Side, index: bigint, overflowBytes: number, name = 'index'): Uint8Array {
-  if (typeof index !== 'bigint') throw new TypeError(`"${name}" expected bigint, got ${typeof index}`);
-  const max = maxFrames(overflowBytes);
-  if (index < 0n || index > max) throw new RangeError(`"${name}" expected bigint in 0..${max}, got ${index}`);
+  checkCounterIndex(index, overflowBytes, name);
   const c = new Uint8Array(COUNTER_BYTES);
   let v = index;
   for (let i = 0; i < overflowBytes; i++, v >>= 8n) c[i] = Number(v & 0xffn);
   if (side === 'server') c[COUNTER_BYTES - 1] |= SERVER_SIDE_BIT;
   return c;
+}
+
+/** TypeError unless `index` is a bigint, RangeError unless it is in 0..maxFrames(overflowBytes). */
+export function checkCounterIndex(index: unknown, overflowBytes: number, name = 'index'): asserts index is bigint {
+  if (typeof index !== 'bigint') throw new TypeError(`"${name}" expected bigint, got ${typeof index}`);
+  const max = maxFrames(overflowBytes);
+  if (index < 0n || index > max) throw new RangeError(`"${name}" expected bigint in 0..${max}, got ${index}`);
 }
 
 /** One direction's counter. `value` is the nonce of the next frame. */
