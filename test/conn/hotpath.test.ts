@@ -11,7 +11,7 @@ import { wrap, wrapFd } from '../../src/api.js';
 import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { batchPlaintextBytes, WRITE_BATCH_BYTES } from '../../src/conn/sealedWrite.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
-import { bytes, keyFor, native, readExactly } from './harness.js';
+import { bytes, keyFor, makePair, native, readExactly } from './harness.js';
 
 const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
 const key = keyFor(protocol);
@@ -129,5 +129,37 @@ describe('a reading loop keeps its poll armed', () => {
     expect(aPeer.watching).toBe(false);
     expect(aPeer.heldBytes).toBe(0);
     expect(await readExactly(aPeer, 100)).toEqual(bytes(100)); // and the bytes are all there
+  });
+});
+
+describe('a read takes every whole frame that fits it', () => {
+  it('frames that fit the caller buffer go in one read; the first that does not waits for the next', async () => {
+    const { conn, peer, send, pool, peerHandle } = makePair();
+    const parts = [bytes(1000, 1), bytes(1000, 2), bytes(1000, 3), bytes(1000, 4)];
+    send(new Uint8Array(Buffer.concat(parts.map((p) => peer.protect(p)))));
+    const into = new Uint8Array(3500);
+    expect(await conn.read(into)).toBe(3000);
+    expect(Buffer.from(into.subarray(0, 3000)).equals(Buffer.concat(parts.slice(0, 3)))).toBe(true);
+    expect(conn.stats.framesOpened).toBe(3);
+    expect(await conn.read(into)).toBe(1000);
+    expect(into.subarray(0, 1000)).toEqual(parts[3]);
+    expect(pool.outstanding).toBe(0);
+    conn.close();
+    peerHandle.close();
+  });
+
+  it('a bad frame after good ones stops the run: the good plaintext first, then AUTH_FAILED', async () => {
+    const { conn, peer, send, pool, peerHandle } = makePair();
+    const good = peer.protect(bytes(500, 5));
+    const bad = peer.protect(bytes(500, 6));
+    bad[bad.length - 1]! ^= 1; // the tag
+    const after = peer.protect(bytes(500, 7));
+    send(new Uint8Array(Buffer.concat([good, bad, after])));
+    const into = new Uint8Array(4000);
+    expect(await conn.read(into)).toBe(500);
+    expect(into.subarray(0, 500)).toEqual(bytes(500, 5));
+    await expect(conn.read(into)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(pool.outstanding).toBe(0);
+    peerHandle.close();
   });
 });
