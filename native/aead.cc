@@ -122,6 +122,7 @@ Napi::Function AesGcm::GetClass(Napi::Env env) {
   return DefineClass(env, "AesGcm",
                      {
                          InstanceMethod("seal", &AesGcm::Seal),
+                         InstanceMethod("sealTo", &AesGcm::SealTo),
                          InstanceMethod("open", &AesGcm::Open),
                          InstanceAccessor("keyBytes", &AesGcm::GetKeyBytes, nullptr),
                      });
@@ -170,6 +171,35 @@ Napi::Value AesGcm::Seal(const Napi::CallbackInfo& info) {
   Feed(env, c, aad, p, p, static_cast<int>(n));
   if (EVP_EncryptFinal_ex(c, p + n, &outl) != 1) ThrowOpenSsl(env, "EVP_EncryptFinal_ex");
   if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagBytes, p + n) != 1) {
+    ThrowOpenSsl(env, "EVP_CTRL_GCM_GET_TAG");
+  }
+  return env.Undefined();
+}
+
+Napi::Value AesGcm::SealTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes nonce = NonceArg(info);
+  Bytes src = BytesView(info, 1, "src");
+  int64_t src_off = IntArg(info, 2, "srcOff", 0, INT_MAX);
+  int64_t n = IntArg(info, 3, "n", 0, INT_MAX - kTagBytes);
+  CheckRange(env, src, "src", src_off, n);
+  Bytes dst = BytesView(info, 4, "dst");
+  int64_t dst_off = IntArg(info, 5, "dstOff", 0, INT_MAX);
+  CheckRange(env, dst, "dst", dst_off, n + kTagBytes);
+  uint8_t* in = src.data + src_off;
+  uint8_t* out = dst.data + dst_off;
+  // Out of place saves the copy of the plaintext into the frame; ranges that partly overlap
+  // are moved into place first and sealed there (GCM runs in place, not on a partial overlap).
+  if (in != out && Overlap(in, out, static_cast<size_t>(n))) {
+    std::memmove(out, in, static_cast<size_t>(n));
+    in = out;
+  }
+  EVP_CIPHER_CTX* c = Context(env, true);
+  int outl = 0;
+  SetIv(env, c, nonce);
+  Feed(env, c, Bytes{nullptr, 0}, in, out, static_cast<int>(n));
+  if (EVP_EncryptFinal_ex(c, out + n, &outl) != 1) ThrowOpenSsl(env, "EVP_EncryptFinal_ex");
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagBytes, out + n) != 1) {
     ThrowOpenSsl(env, "EVP_CTRL_GCM_GET_TAG");
   }
   return env.Undefined();

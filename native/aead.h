@@ -20,6 +20,9 @@ class AesGcm : public Napi::ObjectWrap<AesGcm> {
  private:
   // seal(nonce, buf, off, n[, aad]): encrypt buf[off, off+n) in place, tag to buf[off+n, +16).
   Napi::Value Seal(const Napi::CallbackInfo& info);
+  // sealTo(nonce, src, srcOff, n, dst, dstOff): encrypt src[srcOff, +n) into dst[dstOff, +n),
+  // tag to dst[dstOff+n, +16). No AAD (the ALTS frame has none).
+  Napi::Value SealTo(const Napi::CallbackInfo& info);
   // open(nonce, src, off, n, dst, dstOff[, aad]) -> boolean: false if the tag does not verify
   // (dst[dstOff, +n) is then zeroed, or src[off, +n) if the two ranges partially overlap).
   Napi::Value Open(const Napi::CallbackInfo& info);

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** libuv's uv_poll_event bits, as passed to `onReady`. */
@@ -87,6 +88,8 @@ export interface AesGcm {
   readonly keyBytes: number;
   /** Encrypt buf[off, off+n) in place and write the tag to buf[off+n, off+n+16). */
   seal(nonce: Uint8Array, buf: Uint8Array, off: number, n: number, aad?: Uint8Array): void;
+  /** Encrypt src[srcOff, srcOff+n) into dst[dstOff, dstOff+n) and write the tag after it (no AAD). */
+  sealTo(nonce: Uint8Array, src: Uint8Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number): void;
   /**
    * Decrypt src[off, off+n) (tag at src[off+n, off+n+16)) into dst[dstOff, dstOff+n), in place
    * when those are the same bytes. False if the tag does not verify: the bytes it decrypted into
@@ -119,8 +122,15 @@ const FIX = 'run `npm rebuild alts-record` (needs python3, make, a C++ compiler 
 /** The package root: this file is src/native.ts or dist/native.js, one level below it. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Where the addon is looked for, in order. */
-export function nativePaths(): string[] {
+/**
+ * Where the addon is looked for, in order. `ALTS_NATIVE_ADDON=<file.node>` (relative to the
+ * working directory) replaces the list with that one file, with no fallback: a run against a
+ * variant build (ASan, coverage: scripts/native-asan.mjs, native-coverage.mjs) must fail rather
+ * than quietly test build/Release.
+ */
+export function nativePaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = env.ALTS_NATIVE_ADDON;
+  if (override) return [resolve(override)];
   return [`${ROOT}build/Release/alts_native.node`, `${ROOT}build/Debug/alts_native.node`];
 }
 

@@ -15,6 +15,11 @@ export interface AeadPrimitive {
   /** Encrypt buf[off, off+n) in place; write the tag to buf[off+n, off+n+16). */
   seal(key: PreparedKey, nonce: Uint8Array, buf: Uint8Array, off: number, n: number, aad?: Uint8Array): void;
   /**
+   * Optional: encrypt src[srcOff, srcOff+n) into dst[dstOff, dstOff+n), tag after it, no AAD.
+   * A backend that can encrypt out of place saves the sealer a copy of the plaintext.
+   */
+  sealTo?(key: PreparedKey, nonce: Uint8Array, src: Uint8Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number): void;
+  /**
    * Decrypt src[off, off+n) (tag at src[off+n, off+n+16)) into dst[dstOff, dstOff+n).
    * Throws AltsError AUTH_FAILED if the tag does not verify; dst is then untouched (noble, node)
    * or zeroed where it was decrypted into (native: it decrypts straight into dst).

@@ -56,6 +56,16 @@ abstract class BaseCrypter implements DirectionCrypter {
     this.aead.seal(this.key(), this.nonce(), buf, off, n);
     this.advance();
   }
+  sealTo(src: Uint8Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number): void {
+    this.ctr.check();
+    if (this.aead.sealTo !== undefined) {
+      this.aead.sealTo(this.key(), this.nonce(), src, srcOff, n, dst, dstOff);
+    } else {
+      dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+      this.aead.seal(this.key(), this.nonce(), dst, dstOff, n);
+    }
+    this.advance();
+  }
   open(src: Uint8Array, off: number, n: number, dst: Uint8Array, dstOff: number): void {
     this.ctr.check();
     this.aead.open(this.key(), this.nonce(), src, off, n, dst, dstOff);

@@ -39,6 +39,12 @@ export class LazyDirection implements DirectionCrypter {
   open(src: Uint8Array, off: number, n: number, dst: Uint8Array, dstOff: number): void {
     this.#get().open(src, off, n, dst, dstOff);
   }
+  sealTo(src: Uint8Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number): void {
+    const d = this.#get();
+    if (d.sealTo !== undefined) return d.sealTo(src, srcOff, n, dst, dstOff);
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+    d.seal(dst, dstOff, n);
+  }
   get counter(): bigint {
     return this.#get().counter;
   }

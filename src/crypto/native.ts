@@ -24,6 +24,9 @@ export function nativeAeadOf(binding: NativeBinding): AeadPrimitive {
     seal(key, nonce, buf, off, n, aad) {
       (key as AesGcm).seal(nonce, buf, off, n, aad);
     },
+    sealTo(key, nonce, src, srcOff, n, dst, dstOff) {
+      (key as AesGcm).sealTo(nonce, src, srcOff, n, dst, dstOff);
+    },
     open(key, nonce, src, off, n, dst, dstOff, aad) {
       if (!(key as AesGcm).open(nonce, src, off, n, dst, dstOff, aad)) throw new AltsError('AUTH_FAILED', 'the frame does not authenticate');
     },

@@ -29,6 +29,11 @@ export interface DirectionCrypter {
    * AUTH_FAILED if the tag does not verify; then `dst` may hold garbage and must not be used.
    */
   open(src: Uint8Array, off: number, n: number, dst: Uint8Array, dstOff: number): void;
+  /**
+   * Seal plaintext src[srcOff, srcOff+n) into dst[dstOff, dstOff+n) with the tag after it: the
+   * same frame bytes as copying it there and calling seal. Every built-in direction has it.
+   */
+  sealTo?(src: Uint8Array, srcOff: number, n: number, dst: Uint8Array, dstOff: number): void;
   /** Frames this direction has sealed/opened so far, counting from the injected start. */
   readonly counter: bigint;
   /**

@@ -123,8 +123,12 @@ export function sealFramesInto(
     const n = Math.min(payload, plaintext.length - p);
     putU32le(out, pos, n + TYPE_FIELD_BYTES + TAG_BYTES);
     putU32le(out, pos + LENGTH_FIELD_BYTES, MESSAGE_TYPE);
-    out.set(plaintext.subarray(p, p + n), pos + HEADER_BYTES);
-    outbound.seal(out, pos + HEADER_BYTES, n);
+    if (outbound.sealTo !== undefined) {
+      outbound.sealTo(plaintext, p, n, out, pos + HEADER_BYTES); // no copy of the plaintext first
+    } else {
+      out.set(plaintext.subarray(p, p + n), pos + HEADER_BYTES);
+      outbound.seal(out, pos + HEADER_BYTES, n);
+    }
     pos += n + FRAME_OVERHEAD;
   }
   return pos - outOff;

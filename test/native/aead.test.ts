@@ -52,6 +52,30 @@ describe('AesGcm', () => {
         }
   });
 
+  it('sealTo: out of place equals node:crypto, touching only dst[dstOff, +n+16); partial overlaps too', () => {
+    const key = randomBytes(16);
+    const nonce = randomBytes(12);
+    const k = new AesGcm(key);
+    for (const n of [0, 1, 100, 5000]) {
+      const src = randomBytes(n + 10);
+      const dst = new Uint8Array(n + 16 + 20).fill(0xee);
+      k.sealTo(nonce, src, 5, n, dst, 7);
+      expect(hexOf(dst.subarray(7, 7 + n + TAG))).toBe(hexOf(reference(key, nonce, src.subarray(5, 5 + n))));
+      expect(dst.subarray(0, 7).every((b) => b === 0xee)).toBe(true);
+      expect(dst.subarray(7 + n + TAG).every((b) => b === 0xee)).toBe(true);
+    }
+    for (const shift of [-3, 3]) {
+      const buf = randomBytes(200);
+      const pt = Uint8Array.from(buf.subarray(50, 150)); // a copy (Buffer#slice would share)
+      k.sealTo(nonce, buf, 50, 100, buf, 50 + shift); // overlapping source and destination
+      expect(hexOf(buf.subarray(50 + shift, 50 + shift + 100 + TAG))).toBe(hexOf(reference(key, nonce, pt)));
+    }
+    const src = new Uint8Array(10);
+    expect(() => k.sealTo(nonce, src, 5, 6, new Uint8Array(100), 0)).toThrow(RangeError);
+    expect(() => k.sealTo(nonce, src, 0, 10, new Uint8Array(25), 0)).toThrow(/"dst"/);
+    expect(() => k.sealTo(nonce, src, 0, 10, 'x' as never, 0)).toThrow(TypeError);
+  });
+
   it('opens in place, into another buffer, and across partially overlapping ranges either way', () => {
     const key = randomBytes(16);
     const nonce = randomBytes(12);

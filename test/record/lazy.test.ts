@@ -69,3 +69,32 @@ it('a built direction without framesLeft reports the saturated count', () => {
   expect(d.framesLeft()).toBe(2 ** 32);
   expect(d.counter).toBe(7n);
 });
+
+describe.each(BACKENDS)('sealTo (%s)', (backend) => {
+  it('is copy-then-seal, on built and lazy directions alike', () => {
+    const key = keyFor(protocol, 11);
+    const a = createCrypters({ protocol, side: 'server', key, backend });
+    const b = createCrypters({ protocol, side: 'server', key, backend, lazy: true });
+    const ref = createCrypters({ protocol, side: 'server', key, backend });
+    for (const n of [0, 1, 1000]) {
+      const src = Uint8Array.from({ length: n + 4 }, (_, i) => i * 7);
+      const want = new Uint8Array(n + 16);
+      want.set(src.subarray(2, 2 + n));
+      ref.outbound.seal(want, 0, n);
+      for (const d of [a.outbound, b.outbound]) {
+        const got = new Uint8Array(n + 16 + 3);
+        d.sealTo!(src, 2, n, got, 3);
+        expect(got.subarray(3)).toEqual(want);
+      }
+    }
+  });
+});
+
+it('a lazy shell over a direction without sealTo copies, then seals', () => {
+  const calls: string[] = [];
+  const d = new LazyDirection(() => ({ seal: (buf: Uint8Array, off: number) => void calls.push(`seal ${buf[off]} @${off}`), open() {}, counter: 0n }));
+  const dst = new Uint8Array(40);
+  d.sealTo(Uint8Array.of(9, 8, 7), 1, 2, dst, 5);
+  expect(calls).toEqual(['seal 8 @5']);
+  expect([...dst.subarray(5, 7)]).toEqual([8, 7]);
+});
