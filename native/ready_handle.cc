@@ -73,8 +73,13 @@ ReadyHandle::ReadyHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Read
   PollBox* box = new PollBox{};
   box->fd = fd;
   box->owner = this;
+  if (napi_add_async_cleanup_hook(env, OnEnvTeardown, box, &box->teardown_hook) != napi_ok) {
+    delete box;
+    throw Napi::Error::New(env, "ReadyHandle: napi_add_async_cleanup_hook failed");
+  }
   int r = uv_poll_init(loop, &box->poll, fd);
   if (r < 0) {
+    napi_remove_async_cleanup_hook(box->teardown_hook);
     delete box;
     throw SysError(env, "uv_poll_init", -r);
   }
@@ -97,7 +102,21 @@ void ReadyHandle::OnClose(uv_handle_t* handle) {
   ::close(box->fd);  // never retried: on Linux the fd is gone even on EINTR
   g_stats.fds_closed++;
   g_stats.handles--;
+  // Unregisters the hook, or, if the environment is ending, tells Node this handle is done.
+  napi_remove_async_cleanup_hook(box->teardown_hook);
   delete box;
+}
+
+// The environment is ending (a worker thread, or the main thread at exit) with this poll
+// handle open: close it now, while the addon is still loaded; OnClose then removes the hook.
+// If a close is already queued (owner gone), OnClose will remove the hook by itself.
+void ReadyHandle::OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
+  PollBox* box = static_cast<PollBox*>(arg);
+  if (box->owner == nullptr) return;
+  box->owner->box_ = nullptr;  // the wrapper, finalized later in the teardown, finds it closed
+  box->owner = nullptr;
+  uv_poll_stop(&box->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&box->poll), OnClose);
 }
 
 void ReadyHandle::SetWatching(bool on) {

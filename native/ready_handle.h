@@ -29,6 +29,11 @@ struct PollBox {
   uv_poll_t poll;
   int fd;
   ReadyHandle* owner;
+  // Registered from uv_poll_init to the close callback, which removes it. A worker's
+  // environment ends by unloading the addon (dlclose) once no environment uses it; a close
+  // callback still queued then would run in unmapped code (a segfault in the worker's last
+  // uv_run). Node runs this hook before and waits until it is removed (OnEnvTeardown).
+  napi_async_cleanup_hook_handle teardown_hook;
 };
 
 class ReadyHandle : public Napi::ObjectWrap<ReadyHandle> {
@@ -49,6 +54,7 @@ class ReadyHandle : public Napi::ObjectWrap<ReadyHandle> {
 
   static void OnPoll(uv_poll_t* poll, int status, int events);
   static void OnClose(uv_handle_t* handle);
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg);
   void SetWatching(bool on);
   void DoClose();
 
