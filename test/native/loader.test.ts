@@ -1,7 +1,8 @@
 /** The typed loader: finds the built addon, and fails with one error that lists the paths and the fix. */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   EAGAIN,
@@ -15,7 +16,7 @@ import {
 
 describe('loader', () => {
   it('loads build/Release/alts_native.node from the package root, cached', () => {
-    const paths = nativePaths();
+    const paths = nativePaths({});
     expect(paths[0]).toMatch(/[/\\]build[/\\]Release[/\\]alts_native\.node$/);
     expect(paths[1]).toMatch(/[/\\]build[/\\]Debug[/\\]alts_native\.node$/);
     expect(paths[0]).not.toMatch(/[/\\]src[/\\]build/);
@@ -48,6 +49,29 @@ describe('loader', () => {
     expect(err!.message).toContain('python3, make, a C++ compiler and Node\'s headers');
     // The cause is the real failure (the garbage file), not "module not found".
     expect((err!.cause as Error).message).toMatch(/garbage\.node|ELF|header/i);
+  });
+
+  it('ALTS_NATIVE_ADDON replaces the list with that one file, resolved against the working directory', () => {
+    expect(nativePaths({ ALTS_NATIVE_ADDON: 'variant/alts_native.node' })).toEqual([
+      resolve(process.cwd(), 'variant', 'alts_native.node'),
+    ]);
+    const abs = join(tmpdir(), 'x.node');
+    expect(nativePaths({ ALTS_NATIVE_ADDON: abs })).toEqual([abs]);
+    expect(nativePaths({ ALTS_NATIVE_ADDON: '' })).toEqual(nativePaths({}));
+  });
+
+  it('an override that cannot load fails naming it, with no fallback to build/Release', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'alts-native-')), 'asan.node');
+    expect(() => loadNativeFrom(nativePaths({ ALTS_NATIVE_ADDON: missing }))).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('Release') }),
+    );
+    expect(() => loadNativeFrom(nativePaths({ ALTS_NATIVE_ADDON: missing }))).toThrow(missing);
+  });
+
+  it('the binding in use is the file nativePaths() names first (the variant under ALTS_NATIVE_ADDON)', () => {
+    const require = createRequire(import.meta.url);
+    const file = realpathSync(nativePaths()[0]!);
+    expect(require.cache[file]?.exports).toBe(tryLoadNative());
   });
 
   it('a cause of only missing files is MODULE_NOT_FOUND', () => {
