@@ -11,7 +11,7 @@
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
-      "defines": ["NAPI_VERSION=8"],
+      "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags": ["-Wall", "-Wextra", "-fstack-protector-strong"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong"],
       "xcode_settings": {

@@ -3,10 +3,10 @@
  * with three changes.
  *
  * 1. Forks, not threads. Stryker's vitest runner forces `pool: 'threads'` (a CLI-level option,
- *    which beats any config file), but a worker thread that loaded build/Release/alts_native.node
- *    and used a ReadyHandle segfaults when it is torn down (`vitest --pool threads
- *    test/conn/errors.test.ts`: all tests pass, then "Segmentation fault"), which kills the Stryker
- *    child process. The `configureVitest` hook runs after the options are resolved and puts every
+ *    which beats any config file). A worker thread that used a ReadyHandle used to segfault at
+ *    teardown (fixed: an async cleanup hook closes open handles while the addon is still loaded,
+ *    docs/native-safety.md), but forks keep every mutant run in a process of its own, like the
+ *    normal config. The `configureVitest` hook runs after the options are resolved and puts every
  *    project back on forks (one fork at a time: Stryker's own maxWorkers 1 still holds).
  * 2. Tests excluded:
  *    - test/conn/processes.test.ts, test/ecosystem/examples.test.ts: their child processes import
