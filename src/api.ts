@@ -124,6 +124,8 @@ export interface AltsServer {
 export function createServer(o: ConnOptions, onConn: (c: AltsConn) => void): AltsServer {
   createCrypters(o); // fail now on a bad key, not on the first connection
   if (typeof onConn !== 'function') throw new TypeError('"onConn" expected function');
+  // Load the addon now, while fds are plentiful, not at the first connection (see native.ts).
+  if (o.reader === undefined) tryLoadNative();
   const conns = new Set<AltsConn>();
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     let conn: AltsConn;
@@ -131,7 +133,10 @@ export function createServer(o: ConnOptions, onConn: (c: AltsConn) => void): Alt
       conn = wrap(socket, o);
     } catch (e) {
       socket.destroy();
-      server.emit('error', e);
+      // One connection that could not be set up (e.g. IO_ERROR EMFILE from the takeover's dup)
+      // must not take the server down: without an 'error' listener it becomes a warning.
+      if (server.listenerCount('error') > 0) server.emit('error', e);
+      else process.emitWarning(e as Error);
       return;
     }
     conns.add(conn);

@@ -12,7 +12,8 @@
  * @module
  */
 import net from 'node:net';
-import { errnoName, loadNative, type NativeBinding } from './native.js';
+import { ioError } from './io/ioError.js';
+import { loadNative, type NativeBinding } from './native.js';
 
 interface TcpHandle {
   fd?: unknown;
@@ -42,7 +43,7 @@ export function takeOverSocket(socket: net.Socket, binding: NativeBinding = load
     throw new Error('takeOverSocket: the socket has writes queued in Node; take it over before writing');
   }
   const dup = binding.dup(fd);
-  if (dup < 0) throw new Error(`takeOverSocket: dup(${fd}) failed: ${errnoName(dup)}`);
+  if (dup < 0) throw ioError('dup', dup); // IO_ERROR with its errno (EMFILE: out of fds)
   // Closes Node's fd synchronously (uv_close on a stream closes it at once); no shutdown, so
   // the connection itself stays open through the dup.
   socket.destroy();

@@ -169,13 +169,20 @@ function failLoad(failures: string[], cause: unknown): never {
 
 let cached: { binding: NativeBinding | null; error: Error | null } | undefined;
 
+/** A load that failed for lack of file descriptors (dlopen: EMFILE/ENFILE) may work later. */
+function outOfFds(e: unknown): boolean {
+  return /Too many open files|EMFILE|ENFILE/.test(String((e as Error | null)?.message ?? '') + String((e as Error | null)?.cause ?? ''));
+}
+
 function attempt(): { binding: NativeBinding | null; error: Error | null } {
-  if (cached === undefined) {
-    try {
-      cached = { binding: loadNativeFrom(nativePaths()), error: null };
-    } catch (e) {
-      cached = { binding: null, error: e as Error };
-    }
+  if (cached !== undefined) return cached;
+  try {
+    cached = { binding: loadNativeFrom(nativePaths()), error: null };
+  } catch (e) {
+    const r = { binding: null, error: e as Error };
+    // Cached for good, except a process briefly out of fds: that must not cost the native reader for ever.
+    if (!outOfFds(e)) cached = r;
+    return r;
   }
   return cached;
 }

@@ -421,6 +421,12 @@ export class AltsConn extends EventEmitter {
     if (spare === 0) return this.#setWatching(false); // starved on growth: the pool will call back
     this.#inRead = true;
     this.#afterChange();
+    if (this.#closed) {
+      // A 'state' listener closed the conn on 'readable': the buffer is back in the pool, the
+      // socket closed; read nothing into either.
+      this.#inRead = false;
+      return;
+    }
     let n: number;
     try {
       n = this.#pull(buf, this.#end, spare);

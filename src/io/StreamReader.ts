@@ -61,7 +61,20 @@ export class StreamReader implements ReadyReader {
       return;
     }
     // A stream keeps what it is given until it is flushed: a transient buffer must be copied.
-    this.#stream.write(transient ? data.slice() : data, (e) => done(e ? fromNodeError(e) : null));
+    this.#stream.write(transient ? data.slice() : data, (e) => done(this.#writeResult(e)));
+  }
+
+  /**
+   * A write or end callback's outcome. Cut short because close() destroyed the stream: CLOSED, as
+   * with the native reader. The stream's own failure (a reset): that error, even if the conn
+   * closed on it first.
+   */
+  #writeResult(e: Error | null | undefined): AltsError | null {
+    if (!e) return null;
+    const code = (e as { code?: unknown }).code;
+    if (this.#closed && this.#error === null && (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE'))
+      return new AltsError('CLOSED', 'connection closed with writes pending');
+    return this.#error ?? fromNodeError(e);
   }
 
   shutdownWrite(done: (err: AltsError | null) => void): void {
@@ -69,7 +82,7 @@ export class StreamReader implements ReadyReader {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
-    this.#stream.end(() => done(null));
+    this.#stream.end((e?: Error | null) => done(this.#writeResult(e)));
   }
 
   close(): void {

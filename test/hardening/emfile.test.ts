@@ -5,7 +5,7 @@
  * both, leak nothing (fds, handles, pool), settle every connection, and serve again once fds are
  * free.
  *
- * What the user sees (documented behaviour, createServer in src/api.ts): an accept that fails with
+ * What the user sees (createServer in src/api.ts): an accept that fails with
  * EMFILE is handled inside libuv (it accepts and closes the pending connection with a reserve fd:
  * the client sees the connection close, the server reports nothing); a failed dup() is reported
  * on the server's 'error' event and the connection is closed.
@@ -48,6 +48,35 @@ describe('a server out of fds', () => {
     expect(after).toMatchObject({ served: 2, conns: 0, readers: ['native', 'native'], fds: before.fds, handles: 0 });
     expect(after.pool).toMatchObject({ outstanding: 0, lent: 0, waiters: 0 });
     child.send("exit");
+    expect(await child.exited).toBe(0);
+  });
+});
+
+describe('a failed takeover is typed and never fatal (hardening findings 6, 7: fixed)', () => {
+  // the takeover's dup() failing is AltsError IO_ERROR with errno EMFILE on 'error'.
+  it("createServer: a dup() failing with EMFILE is reported as AltsError IO_ERROR errno EMFILE", async () => {
+    const child = startServer();
+    const { port } = await child.next<{ port: number }>('ready');
+    await echo(port, 1);
+    await child.ask('fill', 'filled');
+    await child.ask('free 1', 'freed');
+    await dropped(port);
+    const r = await child.ask<Report>('report', 'report');
+    child.send('exit');
+    expect(r.errors).toEqual([{ where: 'server', name: 'AltsError', code: 'IO_ERROR', errno: 'EMFILE' }]);
+  });
+
+  // without an 'error' listener it is a process warning: the server lives on and serves again.
+  it('createServer without an error listener: a dup() failing with EMFILE does not kill the server', async () => {
+    const child = startServer(['--no-error-listener']);
+    const { port } = await child.next<{ port: number }>('ready');
+    await echo(port, 1);
+    await child.ask('fill', 'filled');
+    await child.ask('free 1', 'freed');
+    await dropped(port);
+    await child.ask('free all', 'freed');
+    await echo(port, 2);
+    child.send('exit');
     expect(await child.exited).toBe(0);
   });
 });

@@ -290,3 +290,37 @@ describe.each(READERS)('%s reader on TCP: the peer half-closes', (reader) => {
     }),
   );
 });
+
+describe('closing from inside, and the stream reader on close (hardening findings 4, 5: fixed)', () => {
+  // close() from a 'state' listener on entering 'readable': nothing read into the returned buffer or the closed socket.
+  it.each(['native', 'stream'] as const)('%s: close() on entering readable: later reads are CLOSED, no wakeup after close', async (reader) => {
+    const pool = new BufferPool();
+    const { conn, peer } = pairOf({ reader, pool });
+    const events: string[] = [];
+    conn.on('state', (s: string) => {
+      if (s === 'readable') conn.close();
+    });
+    conn.on('close', () => events.push('close')).on('wakeup', () => events.push('wakeup'));
+    const reading = conn.read(new Uint8Array(10));
+    await peer.write(frames(100).bytes[0]!);
+    expect((await rejection(reading)).code).toBe('CLOSED');
+    await loopTurn();
+    expect((await rejection(conn.read(new Uint8Array(1)))).code).toBe('CLOSED');
+    expect(conn.error).toBeNull();
+    expect(events).toEqual(['close']);
+    peer.close();
+  });
+
+  // a blocked write and an end() behind it reject CLOSED on close(), as with the native reader.
+  it('stream reader: a blocked write, end() behind it and a read all reject CLOSED on close()', async () => {
+    const { conn, peer } = pairOf({ reader: 'stream', pool: new BufferPool() });
+    const writing = conn.write(new Uint8Array(16 * 1024 * 1024));
+    const ending = conn.end();
+    const reading = conn.read(new Uint8Array(10));
+    await loopTurn();
+    conn.close();
+    const all = await Promise.all([writing, ending, reading].map((p) => p.then(() => 'resolved', (e: { code?: string }) => e.code)));
+    peer.close();
+    expect(all).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+  });
+});

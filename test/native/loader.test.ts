@@ -1,5 +1,6 @@
 /** The typed loader: finds the built addon, and fails with one error that lists the paths and the fix. */
 import { writeFileSync, mkdtempSync, realpathSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,5 +86,24 @@ describe('loader', () => {
     expect(errnoName(EAGAIN)).toBe('EAGAIN');
     expect(errnoName(-9)).toBe('EBADF');
     expect(errnoName(-99999)).toBe('E99999');
+  });
+});
+
+describe('loader out of fds', () => {
+  it('a load that fails for lack of fds (EMFILE) is not cached: it loads once fds are free', () => {
+    // A fresh process (nothing loaded yet) with a small fd limit, driven out of fds before the
+    // first load. The built package is used: the child is plain node.
+    const script = `
+      import { openSync, closeSync } from 'node:fs';
+      const { tryLoadNative, nativeLoadError } = await import(${JSON.stringify(new URL('../../dist/native.js', import.meta.url).href)});
+      const held = [];
+      try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
+      const first = tryLoadNative() === null ? String(nativeLoadError()?.message.includes('Too many open files')) : 'loaded';
+      for (const fd of held) closeSync(fd);
+      const second = tryLoadNative() === null ? 'null' : 'loaded';
+      console.log(JSON.stringify({ first, second }));`;
+    const r = spawnSync('sh', ['-c', `ulimit -n 40 && exec "$0" --input-type=module -e "$1"`, process.execPath, script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ first: 'true', second: 'loaded' });
   });
 });
