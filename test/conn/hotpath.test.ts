@@ -82,6 +82,19 @@ describe('sealed writes share one scratch buffer', () => {
     });
   }
 
+  it('1 MiB frames: the scratch grows to one whole frame (a batch is at least one frame), every byte arrives', async () => {
+    const pool = new BufferPool();
+    const [a, b] = native.socketpair();
+    const w = wrapFd(a, { protocol, side: 'client', key, pool, maxFrameSize: 1 << 20 });
+    const r = wrapFd(b, { protocol, side: 'server', key, pool });
+    open.push(w, r);
+    const small = bytes(1000, 1);
+    const big = bytes(3 * 1024 * 1024 + 5, 2);
+    const [got] = await Promise.all([readExactly(r, small.length + big.length), w.write(small).then(() => w.write(big))]);
+    expect(Buffer.from(got).equals(Buffer.concat([small, big]))).toBe(true);
+    expect(r.stats.framesOpened).toBe(1 + 4); // 1 + ceil((3 MiB + 5) / (1 MiB − 24))
+  });
+
   it('writes queued when the conn closes fail with CLOSED, and none of their bytes arrive later', async () => {
     const pool = new BufferPool();
     const [a, aPeer] = nativePair(pool);
