@@ -17,7 +17,7 @@ export const BENCHES: Readonly<Record<BenchName, Spec>> = {
   throughput: { what: 'bulk transfer over loopback, two processes: alts-record per backend vs TLS 1.3 vs net', defaults: { reps: 5, mib: 1024 } },
   frames: { what: 'seal/open per frame, 1-64 KiB, per backend vs openssl speed', defaults: { reps: 5, seconds: 1 } },
   idle: { what: 'RSS per idle connection (read pending) vs net and TLS; pool bytes lent', defaults: { reps: 3, conns: 10000 } },
-  pool: { what: 'many connections streaming through an 8 MiB pool vs an unbounded one', defaults: { reps: 5, conns: 1000, mib: 1024 } },
+  pool: { what: 'many connections streaming through an 8 MiB pool vs an unbounded one', defaults: { reps: 5, conns: 1000, mib: 4096 } },
 };
 
 export interface BenchArgs {
@@ -51,7 +51,7 @@ options:
   --json       print the result as JSON on stdout (no table)
   --reps N     interleaved repetitions (default 5; idle 3)
   --out DIR    where <name>-<time>.json and .svg go (default bench/out under the current directory)
-  --mib N      throughput: MiB per direction per run (default 1024); pool: MiB over all connections (default 1024)
+  --mib N      throughput: MiB per direction per run (default 1024); pool: MiB over all connections (default 4096)
   --conns N    idle: connections (default 10000); pool: connections (default 1000)
   --seconds S  frames: seconds per measurement (default 1)
 `;

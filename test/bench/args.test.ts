@@ -25,7 +25,7 @@ describe('alts-record command line', () => {
     expect(parseCli(['bench', 'throughput'])).toEqual({ cmd: 'bench', name: 'throughput', json: false, out: 'bench/out', reps: 5, mib: 1024 });
     expect(parseCli(['bench', 'frames'])).toEqual({ cmd: 'bench', name: 'frames', json: false, out: 'bench/out', reps: 5, seconds: 1 });
     expect(parseCli(['bench', 'idle'])).toEqual({ cmd: 'bench', name: 'idle', json: false, out: 'bench/out', reps: 3, conns: 10000 });
-    expect(parseCli(['bench', 'pool'])).toEqual({ cmd: 'bench', name: 'pool', json: false, out: 'bench/out', reps: 5, conns: 1000, mib: 1024 });
+    expect(parseCli(['bench', 'pool'])).toEqual({ cmd: 'bench', name: 'pool', json: false, out: 'bench/out', reps: 5, conns: 1000, mib: 4096 });
   });
 
   it('options override the defaults, in any position', () => {
