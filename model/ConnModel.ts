@@ -213,6 +213,7 @@ export class ConnModel {
 
   // ---- the pool's other holders ------------------------------------------------------------
 
+  /** Another holder's plain get: it will not wait, so the pool lends only within the budget. */
   private hogTake(size: number): void {
     this.visit('hogTake');
     const cap = classSize(size);
@@ -227,13 +228,32 @@ export class ConnModel {
   }
 
   /**
-   * The pool, after any put: tell the waiter (one conn here) if the free budget covers its cost,
+   * The pool's answer to a borrower that would otherwise wait, holding `holding` pool bytes, when
+   * it asks for `cost` more (docs/spec.md §3, Pool refilled): yes within the budget; yes past it
+   * (an overdraft) when the pool would otherwise wait on itself: every byte lent is held by this
+   * borrower or by the pool's waiters (they hold `waiting`), so nobody else will ever give any
+   * back, and what all the others hold fits the budget (only this borrower is past it).
+   */
+  private poolLends(cost: number, holding: number, waiting: number): 'within' | 'overdraft' | 'no' {
+    if (this.outstanding + cost <= this.cfg.budget) return 'within';
+    const others = this.outstanding - holding;
+    return others - waiting <= 0 && others <= this.cfg.budget ? 'overdraft' : 'no';
+  }
+
+  /** What the pool's waiters hold while they wait: the conn, if starved, holds what it gives back. */
+  private get waitersHolding(): number {
+    return this.starvedFor === null ? 0 : this.starvedGivesBack;
+  }
+
+  /**
+   * The pool, after any put: tell the waiter (one conn here) if it could borrow now. Its cost is
    * max(0, classSize(size) - givesBack): growth is an exchange, so the buffer given back counts.
+   * It is the only waiter, so no other waiter holds anything.
    */
   private poolWake(): void {
     if (this.starvedFor === null) return;
     const cost = Math.max(0, classSize(this.starvedFor) - this.starvedGivesBack);
-    if (cost > this.cfg.budget - this.outstanding) return;
+    if (this.poolLends(cost, this.starvedGivesBack, 0) === 'no') return;
     this.visit('refilled');
     this.starvedFor = null;
     this.starvedGivesBack = 0;
@@ -362,9 +382,15 @@ export class ConnModel {
     const want = partialCapacity(held, f);
     buf.start = 0;
     buf.end = held;
-    if (want === buf.cap) return;
-    if (this.outstanding - buf.cap + want > this.cfg.budget) return this.starve(want, buf.cap); // cannot grow: wait for the exchange
-    buf.cap = want; // the pool exchanges the buffer (shrinking always succeeds)
+    if (want <= buf.cap) {
+      buf.cap = want; // the pool exchanges the buffer: shrinking always succeeds
+      return;
+    }
+    if (this.starved) return; // already waiting for the pool, which will tell it
+    const lends = this.poolLends(want - buf.cap, buf.cap, this.waitersHolding);
+    if (lends === 'no') return this.starve(want, buf.cap); // cannot grow: wait for the exchange
+    if (lends === 'overdraft') this.visit('overdraft');
+    buf.cap = want; // the pool exchanges the buffer
   }
 
   // ---- the conn: readiness ----------------------------------------------------------------
@@ -376,7 +402,9 @@ export class ConnModel {
     if (!hook && !this.watching) return;
     let fresh = false;
     if (this.buf === null) {
-      if (this.outstanding + this.cfg.readSize > this.cfg.budget) return this.starve(this.cfg.readSize);
+      const lends = this.poolLends(this.cfg.readSize, 0, this.waitersHolding);
+      if (lends === 'no') return this.starve(this.cfg.readSize);
+      if (lends === 'overdraft') this.visit('overdraft');
       this.buf = { cap: this.cfg.readSize, start: 0, end: 0 };
       fresh = true;
     }

@@ -11,7 +11,10 @@ export function invariantViolations(m: ConnModel): string[] {
   const s = m.state;
   if (s === 'idle' && m.heldBytes !== 0) out.push(`idle but holds ${m.heldBytes} bytes`);
   if (m.outstanding !== m.heldBytes + m.hogBytes) out.push('pool outstanding is not what the conn and other holders hold');
-  if (m.outstanding > m.cfg.budget) out.push(`pool lent ${m.outstanding} > budget ${m.cfg.budget}`);
+  // Past the budget only by an overdraft to the conn: what the others hold fits the budget.
+  if (m.outstanding > m.cfg.budget && m.outstanding - m.heldBytes > m.cfg.budget)
+    out.push(`pool lent ${m.outstanding} > budget ${m.cfg.budget}, and not by an overdraft to the conn`);
+  if (m.outstanding > m.cfg.budget + MAX_FRAME_BYTES) out.push(`pool lent ${m.outstanding}: more than one maximal frame past budget ${m.cfg.budget}`);
   if (s === 'closed' && m.heldBytes !== 0) out.push(`closed but holds ${m.heldBytes} bytes`);
   if (s === 'closed' && m.pending !== null) out.push('closed with a read pending');
   if (m.heldBytes > MAX_FRAME_BYTES) out.push(`holds ${m.heldBytes} > one maximal frame`);
@@ -29,7 +32,8 @@ export function invariantViolations(m: ConnModel): string[] {
  * DESIGN §2's liveness side (docs/spec.md §4.7, §8): readiness the conn cannot act on must not keep
  * coming ("no spinning"), and a starved conn must resume once the pool could lend: a fresh buffer
  * once `outstanding + want <= budget`, growth once the exchange could be made
- * (`outstanding - cap + want <= budget`).
+ * (`outstanding - cap + want <= budget`), and either once nothing else holds any pool bytes (the
+ * pool never waits on itself: it lends past the budget then).
  */
 export function livenessViolations(m: ConnModel): string[] {
   const out: string[] = [];
@@ -38,5 +42,7 @@ export function livenessViolations(m: ConnModel): string[] {
     out.push(`starved for ${m.starvedFor} bytes to grow a ${m.buf.cap}-byte buffer although the pool could exchange it`);
   if (m.starvedFor !== null && m.buf === null && m.outstanding + classSize(m.starvedFor) <= m.cfg.budget)
     out.push(`starved for a fresh ${m.starvedFor}-byte buffer although the pool could lend it`);
+  if (m.starvedFor !== null && m.outstanding - m.heldBytes === 0)
+    out.push(`starved for ${m.starvedFor} bytes although nothing else holds the pool (it waits on itself)`);
   return out;
 }

@@ -8,12 +8,12 @@ import type { ConnState, ModelEvent } from './types.js';
 const POOL: ModelEvent[] = ['hogTake', 'hogGive'];
 
 export const REACHABLE: Readonly<Record<ConnState, readonly ModelEvent[]>> = {
-  // no buffer; a read may be pending, the poller watching
-  idle: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'reset', 'close', ...POOL],
+  // no buffer; a read may be pending, the poller watching. A fresh borrow may be an overdraft.
+  idle: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'overdraft', 'reset', 'close', ...POOL],
   // inside the one read(2): only its result
   readable: ['bytes', 'eagain', 'eof'],
-  // part of a frame, in a buffer of partialCapacity()
-  partial: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'truncated', 'reset', 'close', ...POOL],
+  // part of a frame, in a buffer of partialCapacity(); growing it may be an overdraft
+  partial: ['read', 'readiness', 'wakeup', 'exhausted', 'refilled', 'overdraft', 'truncated', 'reset', 'close', ...POOL],
   // plaintext or whole frames the caller has not taken. Never watching (a pending read is served
   // at once; with none pending the conn does not watch), so no readiness and no reset here: a
   // socket error is met by a later read, after what is held has been handed up.

@@ -21,6 +21,7 @@ export type ModelEvent =
   | 'reset' // the socket failed (peer reset): IO_ERROR
   | 'exhausted' // the pool could not lend (a fresh buffer or growth): the conn stops watching
   | 'refilled' // the pool tells a starved conn it can lend again
+  | 'overdraft' // the pool lends the conn past its budget: it would otherwise wait on itself
   | 'deliver' // plaintext handed up to the pending read
   | 'authFail' // the frame the caller reached does not authenticate (corrupt, reordered)
   | 'truncated' // the stream ended inside a frame
@@ -29,7 +30,7 @@ export type ModelEvent =
   | 'hogGive'; // another holder gives back
 
 export const EVENTS: readonly ModelEvent[] = [
-  'read', 'readiness', 'wakeup', 'bytes', 'eagain', 'eof', 'reset', 'exhausted', 'refilled',
+  'read', 'readiness', 'wakeup', 'bytes', 'eagain', 'eof', 'reset', 'exhausted', 'refilled', 'overdraft',
   'deliver', 'authFail', 'truncated', 'close', 'hogTake', 'hogGive',
 ];
 

@@ -30,7 +30,7 @@ export type TraceInput =
   | { kind: 'peerSend'; hex: string } // these bytes reach the conn's socket (one write)
   | { kind: 'read'; n: number } // caller starts read(into), into.length = n
   | { kind: 'wakeup' } // run the readable path with nothing on the socket
-  | { kind: 'hogTake'; size: number } // another holder: pool.get(size) (may be refused)
+  | { kind: 'hogTake'; size: number } // another holder: a plain pool.get(size), refused past the budget
   | { kind: 'hogGive'; index: number } // another holder puts back its (index mod count)-th buffer
   | { kind: 'peerEof' } // peer shutdown(SHUT_WR)
   | { kind: 'peerReset' } // conn writes 1 plaintext byte, peer closes without reading it

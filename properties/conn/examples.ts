@@ -33,3 +33,36 @@ export const growthStuck: [ModelConfig, ConnCommand[]] = [
     new ReleaseHogCommand(1),
   ],
 ];
+
+/**
+ * The pool never waits on itself: a read buffer bigger than the whole budget, refused while
+ * another holder has bytes; once that holder gives back, nothing else is lent, so the pool lends
+ * past its budget and the conn resumes (it used to stay starved for ever).
+ */
+export const starvedPastBudget: [ModelConfig, ConnCommand[]] = [
+  { readSize: 1024, budget: 192, maxFrameSize: 4096 },
+  [
+    new HogPoolCommand(64),
+    new CallerReadCommand(100),
+    new PeerFramesCommand([50]),
+    new PeerSendChunkCommand(74),
+    new ReleaseHogCommand(0),
+  ],
+];
+
+/**
+ * Starved on growth past the budget while another holder has bytes; once it gives them back, the
+ * conn's own buffer is all that is lent, so the pool lends it past the budget (the exchange does
+ * not fit: 128 held, 256 wanted, budget 192) and the frame keeps growing.
+ */
+export const growthPastBudget: [ModelConfig, ConnCommand[]] = [
+  { readSize: 64, budget: 192, maxFrameSize: 4096 },
+  [
+    new HogPoolCommand(64),
+    new PeerFramesCommand([300]),
+    new CallerReadCommand(300),
+    new PeerSendChunkCommand(200),
+    new ReleaseHogCommand(0),
+    new PeerSendChunkCommand(200),
+  ],
+];

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { growthRefilled } from './examples.js';
+import { growthPastBudget, growthRefilled, starvedPastBudget } from './examples.js';
 import { CI_RUNS, fcParams, seedTitle } from './params.js';
 import { connVsModel } from './connVsModel.js';
 import { formatReport, writeTransitionReport } from './transitionCoverage.js';
@@ -15,7 +15,7 @@ describe(`conn vs model (${seedTitle()})`, () => {
   it('every command sequence: the real conn does what the model says', async () => {
     await fc.assert(
       connVsModel(),
-      { ...fcParams(), examples: [growthRefilled] },
+      { ...fcParams(), examples: [growthRefilled, starvedPastBudget, growthPastBudget] },
     );
   });
 

@@ -251,12 +251,16 @@ export class AltsConn extends EventEmitter {
   /** The destination of the pending read, or null after arranging to retry when the caller's pool lends. */
   #destination(p: PendingRead): Uint8Array | null {
     if (p.into) return p.into;
-    const buf = p.pool!.get(p.size);
+    // Waiting on the conn's own pool, the conn holds its buffer meanwhile: the pool must see it
+    // (else conns holding plaintext could fill the budget and wait for each other for ever). Never
+    // starved here (it has something to hand up), so that buffer is not declared twice.
+    const holding = p.pool === this.#pool ? this.heldBytes : 0;
+    const buf = p.pool!.get(p.size, holding);
     if (buf) return buf;
     p.cancelPoolWait = p.pool!.waitFor(p.size, () => {
       p.cancelPoolWait = null;
       this.#serve();
-    });
+    }, 0, holding);
     this.#setWatching(false);
     this.#afterChange();
     return null;
@@ -398,6 +402,9 @@ export class AltsConn extends EventEmitter {
       this.#buf = buf.length === want ? buf : new Uint8Array(buf.buffer, 0, want);
       return;
     }
+    // Already waiting to grow (a test wakeup or handshake leftovers read more meanwhile): the pool
+    // will tell it; asking again would count the buffer it holds twice, as its own and a waiter's.
+    if (this.starved) return;
     const next = this.#pool.resize(buf, want, held);
     if (next === null) return this.#starve(want, buf.buffer.byteLength); // could not grow: wait for the pool
     this.#buf = next;
@@ -410,7 +417,7 @@ export class AltsConn extends EventEmitter {
     this.stats.wakeups++;
     let fresh = false;
     if (this.#buf === null) {
-      const buf = this.#pool.get(this.#readSize);
+      const buf = this.#pool.get(this.#readSize, 0); // it would wait holding nothing: the pool never waits on itself
       if (buf === null) return this.#starve(this.#readSize);
       this.#buf = buf;
       this.#start = this.#end = 0;
@@ -483,6 +490,11 @@ export class AltsConn extends EventEmitter {
     if (this.#writeDone) this.#release();
   }
 
+  /**
+   * Wait for the pool to tell it can lend `size`: a growth exchange gives back (and holds
+   * meanwhile) the buffer it has, a fresh borrow gives back and holds nothing (waitFor's
+   * `holding` defaults to `givesBack`).
+   */
   #starve(size: number, givesBack = 0): void {
     if (this.#cancelStarve) return;
     this.stats.starvedWaits++;
@@ -515,13 +527,13 @@ export class AltsConn extends EventEmitter {
 
   #settleFailure(err: AltsError): void {
     this.#readDone = true;
-    this.#releaseReadSide();
     const p = this.#pending;
     this.#pending = null;
-    if (p) {
-      p.cancelPoolWait?.();
-      p.reject(this.#error ?? err);
-    }
+    // Withdraw a wait for the caller's buffer first: on the conn's own pool it declared the
+    // conn's buffer as held, which must not count once that buffer is back.
+    p?.cancelPoolWait?.();
+    this.#releaseReadSide();
+    p?.reject(this.#error ?? err);
   }
 
   #releaseReadSide(): void {

@@ -3,11 +3,20 @@
  *
  * - Size classes (./sizeClass.ts): `get(size)` returns a view of exactly `size` bytes over a
  *   buffer of `classSize(size)` capacity; `outstanding` counts capacities, i.e. real memory.
- * - An optional byte `budget`: a `get` that would take `outstanding` past it returns null.
- *   Exhaustion is a condition, not a data loss: the borrower waits (`waitFor`) and retries.
+ * - An optional byte `budget`: a `get` that would take `outstanding` past it returns null
+ *   (but see the overdraft below). Exhaustion is a condition, not a data loss: the borrower
+ *   waits (`waitFor`) and retries.
  * - Waiters are served first in, first out: when bytes come back, waiters are told in order
  *   while the freed budget covers what they asked for. They are told, not handed a buffer, so
  *   a connection that was starved re-arms its readiness and borrows only when data is there.
+ * - The pool never waits on itself (docs/spec.md §3 "Pool refilled", §5). Each waiter says how
+ *   many pool bytes it holds while it waits. When every byte lent is held by waiters, nobody
+ *   else will ever give any back: the pool then tells the first waiter whose others fit the
+ *   budget (outstanding − its holding ≤ budget), and lends to it past the budget, an
+ *   overdraft. A borrower that would otherwise wait (`get` with `holding`, any `resize`) is
+ *   lent past the budget on the same terms. Since what all the others hold fits the budget,
+ *   the pool is past it by at most what the overdrawn borrower holds and asks for: one
+ *   maximal frame (1 MiB + 4) for a connection's read buffer. A plain `get` never passes it.
  * - Freed buffers are kept per class up to `retain` bytes for reuse, so steady state allocates
  *   nothing.
  * @module
@@ -30,10 +39,13 @@ export interface BufferPoolStats {
   refusals: number;
   allocations: number;
   waiters: number;
+  /** Loans made past the budget because the pool would otherwise have waited on itself. */
+  overdrafts: number;
 }
 
 interface Waiter {
   cost: number; // budget bytes the waiter needs: its class, less what it gives back in exchange
+  holding: number; // pool bytes it holds while it waits: they cannot come back before it is told
   notify: () => void;
 }
 
@@ -46,6 +58,8 @@ export class BufferPool {
   #gets = 0;
   #refusals = 0;
   #allocations = 0;
+  #overdrafts = 0;
+  #waitersHolding = 0; // the sum of the waiters' `holding`
   readonly #free = new Map<number, ArrayBuffer[]>();
   readonly #lent = new Set<ArrayBufferLike>();
   readonly #waiters: Waiter[] = [];
@@ -63,7 +77,7 @@ export class BufferPool {
     return this.#outstanding;
   }
 
-  /** The most bytes ever lent at once. */
+  /** The most bytes ever lent at once (past the budget only by an overdraft: see the module header). */
   get highWater(): number {
     return this.#highWater;
   }
@@ -77,6 +91,7 @@ export class BufferPool {
       refusals: this.#refusals,
       allocations: this.#allocations,
       waiters: this.#waiters.length,
+      overdrafts: this.#overdrafts,
     };
   }
 
@@ -85,12 +100,18 @@ export class BufferPool {
     return this.#outstanding + classSize(size) <= this.budget;
   }
 
-  /** Lend `size` bytes (1 .. 1 MiB + 4), or null when the budget cannot cover them. */
-  get(size: number): Uint8Array | null {
+  /**
+   * Lend `size` bytes (1 .. 1 MiB + 4), or null when the budget cannot cover them. A borrower
+   * that would wait for the pool if refused says what it holds of this pool meanwhile
+   * (`holding`, 0 for nothing): it is lent past the budget when the pool would otherwise wait
+   * on itself (see the module header). Without `holding` the budget is never passed.
+   */
+  get(size: number, holding?: number): Uint8Array | null {
     aint('size', size, 1, MAX_CLASS);
+    if (holding !== undefined) aint('holding', holding, 0, this.#outstanding);
     this.#gets++;
     const cap = classSize(size);
-    if (this.#outstanding + cap > this.budget) {
+    if (!this.#mayLend(cap, holding)) {
       this.#refusals++;
       return null;
     }
@@ -104,7 +125,8 @@ export class BufferPool {
   /**
    * Exchange a lent buffer for one of `size` bytes, keeping its first `keep` bytes. The old
    * buffer's bytes count as freed for the budget check, so shrinking always succeeds; growing
-   * returns null (and leaves `buf` lent and untouched) when the budget cannot cover it.
+   * returns null (and leaves `buf` lent and untouched) when the budget cannot cover it, unless
+   * the pool would otherwise wait on itself (the borrower holds the old buffer meanwhile).
    */
   resize(buf: Uint8Array, size: number, keep: number): Uint8Array | null {
     this.#checkLent(buf);
@@ -119,7 +141,7 @@ export class BufferPool {
       return view;
     }
     this.#gets++;
-    if (this.#outstanding - oldCap + cap > this.budget) {
+    if (cap > oldCap && !this.#mayLend(cap - oldCap, oldCap)) {
       this.#refusals++;
       return null;
     }
@@ -160,18 +182,37 @@ export class BufferPool {
    * Ask to be told (once, FIFO) when `get(size)` could succeed. Returns a function that
    * cancels the wait. If the pool can lend now, `notify` is still called asynchronously
    * (never from inside this call) to keep callers' state machines simple. `givesBack` is the
-   * capacity of a buffer the waiter will hand over in exchange (a `resize` that grows).
+   * capacity of a buffer the waiter will hand over in exchange (a `resize` that grows);
+   * `holding` is what the waiter holds of this pool while it waits (default: `givesBack`), so
+   * the pool can see when every byte it lent is held by its waiters and it would wait on itself.
    */
-  waitFor(size: number, notify: () => void, givesBack = 0): () => void {
+  waitFor(size: number, notify: () => void, givesBack = 0, holding = givesBack): () => void {
     aint('size', size, 1, MAX_CLASS);
     aint('givesBack', givesBack, 0, MAX_CLASS);
-    const w: Waiter = { cost: Math.max(0, classSize(size) - givesBack), notify };
+    aint('holding', holding, 0, this.#outstanding);
+    const w: Waiter = { cost: Math.max(0, classSize(size) - givesBack), holding, notify };
     this.#waiters.push(w);
-    if (this.#outstanding + w.cost <= this.budget) queueMicrotask(() => this.#wake());
+    this.#waitersHolding += holding;
+    // It may fit now, or its holding may be the last lent byte not held by a waiter.
+    queueMicrotask(() => this.#wake());
     return () => {
       const i = this.#waiters.indexOf(w);
-      if (i >= 0) this.#waiters.splice(i, 1);
+      if (i >= 0) this.#dequeue(i);
     };
+  }
+
+  /**
+   * Can `cost` more bytes be lent to a borrower holding `holding` (undefined: one that will not
+   * wait)? Within the budget, always. Past it only as an overdraft: when every byte lent is
+   * held by this borrower or by waiters (nobody else will ever give any back) and what all the
+   * others hold fits the budget (so only this borrower is past it).
+   */
+  #mayLend(cost: number, holding: number | undefined): boolean {
+    if (this.#outstanding + cost <= this.budget) return true;
+    const others = this.#outstanding - (holding ?? 0);
+    if (holding === undefined || others - this.#waitersHolding > 0 || others > this.budget) return false;
+    this.#overdrafts++;
+    return true;
   }
 
   #wake(): void {
@@ -180,9 +221,20 @@ export class BufferPool {
       const w = this.#waiters[0]!;
       if (w.cost > free) break;
       free -= w.cost;
-      this.#waiters.shift();
+      this.#dequeue(0);
       w.notify();
     }
+    // The pool never waits on itself: when every byte lent is held by waiters, the first one
+    // whose others fit the budget is told, to borrow past it.
+    if (this.#outstanding - this.#waitersHolding > 0) return;
+    const i = this.#waiters.findIndex((w) => this.#outstanding - w.holding <= this.budget);
+    if (i >= 0) this.#dequeue(i).notify();
+  }
+
+  #dequeue(i: number): Waiter {
+    const [w] = this.#waiters.splice(i, 1);
+    this.#waitersHolding -= w!.holding;
+    return w!;
   }
 
   #checkLent(buf: Uint8Array): void {

@@ -99,7 +99,8 @@ describe('BufferPool', () => {
   });
 
   it('tells waiters first in, first out, as the freed budget covers them', async () => {
-    const pool = new BufferPool({ budget: 256 });
+    const pool = new BufferPool({ budget: 256 + 64 });
+    const other = pool.get(64)!; // held by someone who is not waiting: no overdraft (test/pool/overdraft.test.ts)
     const a = pool.get(256)!;
     const told: string[] = [];
     pool.waitFor(256, () => told.push('first'));
@@ -112,6 +113,7 @@ describe('BufferPool', () => {
     expect(pool.stats.waiters).toBe(1);
     pool.put(pool.get(64)!);
     expect(told).toEqual(['first', 'second']);
+    pool.put(other);
   });
 
   it('tells a waiter asynchronously when it could lend already', async () => {
