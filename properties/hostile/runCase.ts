@@ -49,7 +49,10 @@ function watchInvariants(conn: AltsConn, pool: BufferPool, budget: number): stri
     const held = conn.heldBytes;
     if (pool.outstanding !== held) bad.push(`pool outstanding ${pool.outstanding} != held ${held} (${conn.state})`);
     if (held > MAX_CLASS) bad.push(`held ${held} > one maximal frame`);
-    if (pool.outstanding > budget) bad.push(`outstanding ${pool.outstanding} > budget ${budget}`);
+    // The pool may lend past its budget only when nothing else holds it, by at most one
+    // maximal frame (docs/spec.md §5): this conn is the pool's only borrower.
+    if (pool.outstanding > budget && pool.outstanding > MAX_CLASS) bad.push(`outstanding ${pool.outstanding} > budget ${budget} and above one maximal frame`);
+    if (pool.outstanding > budget && pool.stats.overdrafts === 0) bad.push(`outstanding ${pool.outstanding} > budget ${budget} without an overdraft`);
     if (conn.state === 'closed' && held !== 0) bad.push(`closed holding ${held}`);
   };
   conn.on('state', check).on('wakeup', check).on('close', check);
