@@ -110,6 +110,19 @@ void Feed(Napi::Env env, EVP_CIPHER_CTX* c, const Bytes& aad, const uint8_t* in,
   if (n > 0 && EVP_CipherUpdate(c, out, &outl, in, n) != 1) ThrowOpenSsl(env, "EVP_CipherUpdate");
 }
 
+// One frame's encryption on a context that keeps its key: the IV, the AAD, the n bytes at `in`
+// to `out` (the same bytes, or not overlapping), then the 16-byte tag at out + n.
+void EncryptFrame(Napi::Env env, EVP_CIPHER_CTX* c, const Bytes& nonce, const Bytes& aad,
+                  const uint8_t* in, uint8_t* out, int n) {
+  int outl = 0;
+  SetIv(env, c, nonce);
+  Feed(env, c, aad, in, out, n);
+  if (EVP_EncryptFinal_ex(c, out + n, &outl) != 1) ThrowOpenSsl(env, "EVP_EncryptFinal_ex");
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagBytes, out + n) != 1) {
+    ThrowOpenSsl(env, "EVP_CTRL_GCM_GET_TAG");
+  }
+}
+
 bool Overlap(const uint8_t* a, const uint8_t* b, size_t n) {
   auto x = reinterpret_cast<uintptr_t>(a);
   auto y = reinterpret_cast<uintptr_t>(b);
@@ -163,16 +176,7 @@ Napi::Value AesGcm::Seal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Frame f = FrameArgs(info, "buf");
   Bytes aad = AadArg(info, 4);
-  EVP_CIPHER_CTX* c = Context(env, true);
-  uint8_t* p = f.at;
-  int64_t n = f.n;
-  int outl = 0;
-  SetIv(env, c, f.nonce);
-  Feed(env, c, aad, p, p, static_cast<int>(n));
-  if (EVP_EncryptFinal_ex(c, p + n, &outl) != 1) ThrowOpenSsl(env, "EVP_EncryptFinal_ex");
-  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagBytes, p + n) != 1) {
-    ThrowOpenSsl(env, "EVP_CTRL_GCM_GET_TAG");
-  }
+  EncryptFrame(env, Context(env, true), f.nonce, aad, f.at, f.at, static_cast<int>(f.n));
   return env.Undefined();
 }
 
@@ -194,14 +198,7 @@ Napi::Value AesGcm::SealTo(const Napi::CallbackInfo& info) {
     std::memmove(out, in, static_cast<size_t>(n));
     in = out;
   }
-  EVP_CIPHER_CTX* c = Context(env, true);
-  int outl = 0;
-  SetIv(env, c, nonce);
-  Feed(env, c, Bytes{nullptr, 0}, in, out, static_cast<int>(n));
-  if (EVP_EncryptFinal_ex(c, out + n, &outl) != 1) ThrowOpenSsl(env, "EVP_EncryptFinal_ex");
-  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagBytes, out + n) != 1) {
-    ThrowOpenSsl(env, "EVP_CTRL_GCM_GET_TAG");
-  }
+  EncryptFrame(env, Context(env, true), nonce, Bytes{nullptr, 0}, in, out, static_cast<int>(n));
   return env.Undefined();
 }
 
