@@ -14,7 +14,7 @@ import { AltsError } from '../errors.js';
 import { checkCounterIndex, counterAt, OVERFLOW_BYTES } from '../record/counter.js';
 import type { AeadPrimitive } from './_aead.js';
 import { AES128_KEY_BYTES, aeadDirection, REKEY_KEY_BYTES } from './_direction.js';
-import { LazyDirection } from './lazy.js';
+import { keyString, LazyDirection, type LazyRecipe } from './lazy.js';
 import { nobleAead } from './noble.js';
 import { nativeAead, nativeUnavailable } from './native.js';
 import { nodeAead } from './node.js';
@@ -65,11 +65,16 @@ function primitive(backend: Backend): AeadPrimitive {
   return aead;
 }
 
+/** One factory per built-in primitive, made once: a connection's lazy directions keep a reference to it. */
+const factories = new Map<AeadPrimitive, BackendFactory>();
+
 function factoryFor(backend: Backend): BackendFactory {
   const registered = backend === 'native' ? registeredBackend(backend) : undefined;
   if (registered !== undefined) return registered;
   const aead = primitive(backend);
-  return (o) => aeadDirection(aead, o);
+  let f = factories.get(aead);
+  if (f === undefined) factories.set(aead, (f = (o) => aeadDirection(aead, o)));
+  return f;
 }
 
 /** The backend used when none is given: `native` where the addon loaded (or one is registered), else `node`. */
@@ -109,15 +114,8 @@ export function createCrypters(o: CrypterOptions): { outbound: DirectionCrypter;
   checkCounterIndex(inAt, n, 'counters.inbound');
   const make = factoryFor(backend);
   if (o.lazy === true) {
-    // Only the key bytes (a copy: the caller may reuse its array) and the two start indices are
-    // kept until a direction is first used. The copy is a one-byte string, not a Uint8Array: a
-    // typed array's off-heap backing store costs ~0.5 KB of RSS, per idle connection here.
-    const own = Buffer.from(key).toString('latin1');
-    const keyBytes = () => new Uint8Array(Buffer.from(own, 'latin1'));
-    return {
-      outbound: new LazyDirection(() => make({ protocol, key: keyBytes(), counter: counterAt(side, outAt, n), overflowBytes: n })),
-      inbound: new LazyDirection(() => make({ protocol, key: keyBytes(), counter: counterAt(peer, inAt, n), overflowBytes: n })),
-    };
+    const recipe: LazyRecipe = { make, protocol, key: keyString(key), overflowBytes: n };
+    return { outbound: new LazyDirection(recipe, side, outAt), inbound: new LazyDirection(recipe, peer, inAt) };
   }
   const outCtr = counterAt(side, outAt, n);
   const inCtr = counterAt(peer, inAt, n);

@@ -5,10 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCrypters } from '../../src/crypto/index.js';
-import { LazyDirection } from '../../src/crypto/lazy.js';
+import { keyString, LazyDirection, type LazyRecipe } from '../../src/crypto/lazy.js';
+import type { DirectionCrypter } from '../../src/crypto/types.js';
 import { BACKENDS, keyFor } from './_helpers.js';
 
 const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
+
+/** A recipe whose factory returns a stand-in direction. */
+const recipeOf = (make: () => DirectionCrypter): LazyRecipe => ({ make, protocol, key: keyString(new Uint8Array(44)), overflowBytes: 8 });
 
 describe.each(BACKENDS)('lazy directions (%s)', (backend) => {
   it('are not built until a frame, the counter or framesLeft is asked for', () => {
@@ -65,7 +69,7 @@ it('a lazy shell checks every argument now, not at first use', () => {
 });
 
 it('a built direction without framesLeft reports the saturated count', () => {
-  const d = new LazyDirection(() => ({ seal() {}, open() {}, counter: 7n }));
+  const d = new LazyDirection(recipeOf(() => ({ seal() {}, open() {}, counter: 7n })), 'client', 0n);
   expect(d.framesLeft()).toBe(2 ** 32);
   expect(d.counter).toBe(7n);
 });
@@ -92,9 +96,22 @@ describe.each(BACKENDS)('sealTo (%s)', (backend) => {
 
 it('a lazy shell over a direction without sealTo copies, then seals', () => {
   const calls: string[] = [];
-  const d = new LazyDirection(() => ({ seal: (buf: Uint8Array, off: number) => void calls.push(`seal ${buf[off]} @${off}`), open() {}, counter: 0n }));
+  const d = new LazyDirection(recipeOf(() => ({ seal: (buf: Uint8Array, off: number) => void calls.push(`seal ${buf[off]} @${off}`), open() {}, counter: 0n })), 'client', 0n);
   const dst = new Uint8Array(40);
   d.sealTo(Uint8Array.of(9, 8, 7), 1, 2, dst, 5);
   expect(calls).toEqual(['seal 8 @5']);
   expect([...dst.subarray(5, 7)]).toEqual([8, 7]);
+});
+
+it('the factory gets the key bytes, the protocol and the start counter of the shell it builds', () => {
+  const seen: { key: number[]; counter: number[]; protocol: string }[] = [];
+  const key = Uint8Array.from({ length: 44 }, (_, i) => 255 - i);
+  const recipe: LazyRecipe = {
+    make: (o) => (seen.push({ key: [...o.key], counter: [...o.counter], protocol: o.protocol }), { seal() {}, open() {}, counter: 0n }),
+    protocol,
+    key: keyString(key.subarray(0)),
+    overflowBytes: 8,
+  };
+  void new LazyDirection(recipe, 'server', 258n).counter;
+  expect(seen).toEqual([{ key: [...key], counter: [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80], protocol }]);
 });
