@@ -127,6 +127,9 @@ export function createServer(o: ConnOptions, onConn: (c: AltsConn) => void): Alt
   // Load the addon now, while fds are plentiful, not at the first connection (see native.ts).
   if (o.reader === undefined) tryLoadNative();
   const conns = new Set<AltsConn>();
+  const forget = function (this: AltsConn): void {
+    conns.delete(this);
+  };
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     let conn: AltsConn;
     try {
@@ -140,7 +143,7 @@ export function createServer(o: ConnOptions, onConn: (c: AltsConn) => void): Alt
       return;
     }
     conns.add(conn);
-    conn.once('close', () => conns.delete(conn));
+    conn.on('close', forget); // 'close' comes once; one shared listener, no closure per connection
     onConn(conn);
   });
   const api: AltsServer = {

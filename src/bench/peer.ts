@@ -70,6 +70,11 @@ function closed(): void {
   onCountChange();
 }
 
+function forgetAlts(this: AltsConn): void {
+  altsConns.delete(this);
+  closed();
+}
+
 async function idleListen(m: Msg): Promise<void> {
   const keepReading = (c: AltsConn): void => {
     // A read pending, nothing borrowed while waiting (readOnReady); at EOF the conn is closed.
@@ -83,10 +88,7 @@ async function idleListen(m: Msg): Promise<void> {
     pool: idlePool,
     onAlts: (c) => {
       altsConns.add(c);
-      c.once('close', () => {
-        altsConns.delete(c);
-        closed();
-      });
+      c.on('close', forgetAlts); // one shared listener, as the net sockets share `closed`
       keepReading(c);
       opened();
     },
