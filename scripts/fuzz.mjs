@@ -7,20 +7,10 @@
 // FC_SEED, else the clock, and is printed first. Stops at the first failure and prints the
 // counterexample and the command that replays it.
 import { spawn } from 'node:child_process';
+import { campaignArgs } from './_campaign-args.mjs';
 
 const FILE = 'properties/hostile/fuzz.test.ts';
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const runs = Number(opt('runs', 100000));
-const batch = Math.min(runs, Number(opt('batch', 5000)));
-const seed0 = Number(opt('seed', process.env.FC_SEED ?? Date.now() % 2 ** 31));
-if (![runs, batch, seed0].every(Number.isSafeInteger) || runs < 1 || batch < 1) {
-  console.error('usage: npm run fuzz -- --runs N [--seed S] [--batch B]');
-  process.exit(2);
-}
+const { runs, batch, seed0 } = campaignArgs({ runs: 100000, batch: 5000, usage: 'npm run fuzz -- --runs N [--seed S] [--batch B]' });
 
 /** One vitest process over `n` cases from `seed`: its exit status and everything it printed. */
 function runBatch(seed, n) {

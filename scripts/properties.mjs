@@ -4,20 +4,14 @@
 // batch, printing a progress line per batch; stops at the first failure and prints how to replay it
 // (FC_SEED=<seed> FC_PATH=<path> npx vitest run <file>).
 import { spawnSync } from 'node:child_process';
+import { campaignArgs } from './_campaign-args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const runs = Number(opt('runs', 10000));
-const batch = Math.min(runs, Number(opt('batch', 2000)));
-const seed0 = Number(opt('seed', Date.now() % 2 ** 31));
+const { runs, batch, seed0, opt } = campaignArgs({
+  runs: 10000,
+  batch: 2000,
+  usage: 'npm run properties -- --runs N [--seed S] [--batch B] [--file F]',
+});
 const file = opt('file', 'properties/conn/model.test.ts');
-if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed0)) {
-  console.error('usage: npm run properties -- --runs N [--seed S] [--batch B] [--file F]');
-  process.exit(2);
-}
 
 const t0 = Date.now();
 let done = 0;
