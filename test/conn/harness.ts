@@ -66,9 +66,14 @@ export function makePair(o: { budget?: number; protocol?: RecordProtocol; readSi
   };
 }
 
+/** One event-loop turn (setImmediate: the poll phase included). */
+export function loopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Two turns of the event loop: the addon closes an fd in uv_close's callback, after close() returns. */
 export async function closeCallbacksRan(): Promise<void> {
-  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 2; i++) await loopTurn();
 }
 
 /** Resolve when the conn reports `state` (or now, if it is in it already). */

@@ -11,7 +11,7 @@ import { wrap, wrapFd } from '../../src/api.js';
 import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { batchPlaintextBytes, WRITE_BATCH_BYTES } from '../../src/conn/sealedWrite.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
-import { bytes, keyFor, makePair, native, readExactly } from './harness.js';
+import { bytes, keyFor, loopTurn, makePair, native, readExactly } from './harness.js';
 
 const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
 const key = keyFor(protocol);
@@ -133,11 +133,10 @@ describe('a reading loop keeps its poll armed', () => {
     const pool = new BufferPool();
     const [a, aPeer] = nativePair(pool);
     await Promise.all([a.write(bytes(100)), readExactly(aPeer, 100)]); // one read, then nobody reads
-    await new Promise<void>((resolve) => setImmediate(resolve)); // the turn in which the stop runs
+    await loopTurn(); // the turn in which the stop runs
     const callbacks = native.stats().callbacks;
     await a.write(bytes(100)); // readable now, and nobody is polling it
-    const flushed = new Promise<void>((resolve) => setImmediate(resolve));
-    await flushed;
+    await loopTurn();
     expect(native.stats().callbacks - callbacks).toBe(0);
     expect(aPeer.watching).toBe(false);
     expect(aPeer.heldBytes).toBe(0);

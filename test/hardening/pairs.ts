@@ -31,9 +31,7 @@ export function openFds(): number | null {
 }
 
 /** One event-loop turn (the addon closes an fd in uv_close's callback, a turn after close()). */
-export function loopTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export { loopTurn } from '../conn/harness.js';
 
 /**
  * A conn (side 'client') on socket fd `fd`: the native reader takes the fd whole; the stream
