@@ -45,9 +45,10 @@ export function defaultReader(): ReaderKind {
 }
 
 /**
- * Run the record protocol over `socket`. With the native reader the socket must be one Node
- * never started reading (accepted with `pauseOnConnect`, or a client socket paused before it
- * connected): its fd is taken over and the net.Socket destroyed. Any Duplex works with 'stream'.
+ * Run the record protocol over `socket`. With the native reader the socket must be a connected
+ * one Node has not read a byte from (accepted with `pauseOnConnect`, or wrapped in its
+ * 'connection' or 'connect' listener): its fd is taken over and the net.Socket destroyed
+ * (native-takeover.ts). Any Duplex works with 'stream'.
  */
 export function wrap(socket: net.Socket | Duplex, o: ConnOptions): AltsConn {
   const crypters = createCrypters({ ...o, lazy: true });

@@ -1,14 +1,17 @@
 /**
  * Taking a connected socket over from Node (DESIGN §2): the addon may only poll an fd libuv
  * does not already watch, and Node must not have read a byte of it. So: dup the fd (CLOEXEC),
- * destroy the net.Socket (libuv closes its own fd; the connection lives on in the dup), and
- * hand the dup to a ReadyHandle.
+ * destroy the net.Socket (libuv closes its own fd and stops any read it had started; the
+ * connection lives on in the dup), and hand the dup to a ReadyHandle. All of it is synchronous,
+ * so libuv has no chance to read between the check and the destroy.
  *
- * Which sockets qualify (test/native/takeover.test.ts):
- * - server side: accepted with `net.createServer({ pauseOnConnect: true })`;
- * - client side: `const s = net.connect(...); s.pause();` synchronously, before 'connect',
- *   then take it over on 'connect'. A client left flowing starts reading at 'connect' and is
- *   refused (bytes may already be in Node's hands).
+ * Which sockets qualify (test/native/takeover.test.ts): any connected net.Socket Node has not
+ * read a byte from. Node reads only in the poll phase of a later loop turn, so these always do:
+ * - server side: accepted with `net.createServer({ pauseOnConnect: true })`, or taken over in
+ *   the 'connection' listener itself;
+ * - client side: taken over in the 'connect' listener (flowing or paused: `connect()` pauses
+ *   first anyway), or later if it was paused before 'connect'. A socket Node has read from is
+ *   refused: those bytes are in Node's hands.
  * @module
  */
 import net from 'node:net';
@@ -17,11 +20,15 @@ import { loadNative, type NativeBinding } from './native.js';
 
 interface TcpHandle {
   fd?: unknown;
-  reading?: unknown;
 }
 
 const HOW =
-  'accept it with net.createServer({ pauseOnConnect: true }), or call socket.pause() right after net.connect() and take it over on \'connect\'';
+  'accept it with net.createServer({ pauseOnConnect: true }), or take it over in its \'connect\' listener (or pause() it right after net.connect())';
+
+/** Has Node read nothing from `socket` (no byte read, none buffered, no EOF seen)? Then it can be taken over. */
+export function nothingRead(socket: net.Socket): boolean {
+  return socket.bytesRead === 0 && socket.readableLength === 0 && !socket.readableEnded;
+}
 
 /**
  * Moves `socket`'s connection to a new fd owned by the caller (to be given to a ReadyHandle)
@@ -36,8 +43,8 @@ export function takeOverSocket(socket: net.Socket, binding: NativeBinding = load
   if (socket.destroyed || typeof fd !== 'number' || fd < 0) {
     throw new Error('takeOverSocket: the socket has no fd (destroyed, not connected, or not a POSIX stream socket)');
   }
-  if (handle!.reading === true || socket.bytesRead > 0 || socket.readableLength > 0 || socket.readableEnded) {
-    throw new Error(`takeOverSocket: Node has started reading this socket, so bytes may be lost; ${HOW}`);
+  if (!nothingRead(socket)) {
+    throw new Error(`takeOverSocket: Node has read from this socket, so those bytes would be lost; ${HOW}`);
   }
   if (socket.writableLength > 0) {
     throw new Error('takeOverSocket: the socket has writes queued in Node; take it over before writing');

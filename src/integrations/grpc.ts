@@ -20,6 +20,7 @@ import { aoneOf } from '../_check.js';
 import { defaultReader, wrap, type ConnOptions } from '../api.js';
 import type { AltsConn } from '../conn/AltsConn.js';
 import { createCrypters } from '../crypto/index.js';
+import { nothingRead } from '../native-takeover.js';
 import type { Side } from '../crypto/types.js';
 
 export interface AltsChannelOptions extends Omit<ConnOptions, 'side'> {
@@ -90,30 +91,12 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
 }
 
 /**
- * grpc-js connects its socket flowing, so Node has called readStart by the time the connector
+ * grpc-js connects its socket flowing, so Node has started reading by the time the connector
  * sees it, but no bytes can have been read yet (the connector runs in the same turn as
- * 'connect'; a proxy's CONNECT exchange is the exception). Stopping Node's read then lets the
- * native reader take the fd whole; otherwise, or without the addon, the stream reader runs.
+ * 'connect'; a proxy's CONNECT exchange is the exception): the native reader takes the fd whole
+ * (takeOverSocket). If Node has read bytes, or without the addon, the stream reader runs.
  */
 function wrapForChannel(socket: net.Socket, o: ConnOptions): AltsConn {
   const want = o.reader ?? defaultReader();
-  const reader = want === 'native' && stopUnreadSocket(socket) ? 'native' : 'stream';
-  return wrap(socket, { ...o, reader });
-}
-
-/** The parts of Node's TCP handle (net.Socket._handle) used here, as takeOverSocket reads it too. */
-interface ReadingHandle {
-  reading?: boolean;
-  readStop?: () => number;
-}
-
-/** Stop Node reading `socket` if it has read nothing (true), else leave it as it is (false). */
-function stopUnreadSocket(socket: net.Socket): boolean {
-  const handle = (socket as unknown as { _handle?: ReadingHandle | null })._handle;
-  if (handle?.readStop === undefined || socket.bytesRead > 0 || socket.readableLength > 0) return false;
-  if (handle.reading === true) {
-    handle.readStop();
-    handle.reading = false; // as net.Socket does after its own readStop, so a later _read restarts it
-  }
-  return true;
+  return wrap(socket, { ...o, reader: want === 'native' && nothingRead(socket) ? 'native' : 'stream' });
 }

@@ -107,13 +107,27 @@ describe('client side', () => {
     expect(dec(await echoed)).toBe('pong');
   });
 
-  it('a client left flowing has started reading by connect: takeover is refused and the socket left alone', async () => {
-    const port = await listen({}, (s) => s.end('hi'));
+  it("a client left flowing, taken over in its 'connect' listener: Node has read nothing, every byte arrives through the handle", async () => {
+    const greeting = pattern(200_000, 6);
+    const port = await listen({}, (s) => s.end(greeting));
     const client = net.connect(port, '127.0.0.1');
     await once(client, 'connect');
-    expect(() => takeOverSocket(client)).toThrow(/started reading.*pause\(\)/);
+    const handle = (client as unknown as { _handle: { reading: boolean } })._handle;
+    expect(handle.reading).toBe(true); // Node started reading at 'connect'; it reads in a later turn
+    const h = new Watched(takeOverSocket(client));
+    expect(client.destroyed).toBe(true);
+    expect(client.bytesRead).toBe(0);
+    const got = await h.readExactly(greeting.length, 8192);
+    expect(Buffer.compare(got, greeting)).toBe(0);
+  });
+
+  it('a client Node has read from is refused and left alone', async () => {
+    const port = await listen({}, (s) => s.write('hi'));
+    const client = net.connect(port, '127.0.0.1');
+    expect(String(await collect(client, 2))).toBe('hi'); // Node read these
+    expect(() => takeOverSocket(client)).toThrow(/has read from this socket.*pause\(\)/);
     expect(client.destroyed).toBe(false);
-    expect(String(await collect(client, 2))).toBe('hi'); // still Node's, still working
+    client.destroy();
   });
 
   it('a socket still connecting is refused', async () => {
