@@ -14,7 +14,7 @@ import type { DirectionCrypter } from '../crypto/types.js';
 import type { AltsError } from '../errors.js';
 import type { ReadyReader } from '../io/types.js';
 import { FRAME_OVERHEAD } from '../record/constants.js';
-import { checkFramesLeft, sealedSize, sealFramesInto } from '../record/frame.js';
+import { checkFramesLeft, sealedSize, sealRange } from '../record/frame.js';
 
 /** Sealed bytes per batch (one write(2)): enough frames to amortise the syscall, bounded memory. */
 export const WRITE_BATCH_BYTES = 256 * 1024;
@@ -57,9 +57,9 @@ export function sealAndWrite(
   };
   let written = 0;
   for (let p = 0; p < data.length && !settled; p += batch) {
-    const part = p === 0 && data.length <= batch ? data : data.subarray(p, Math.min(p + batch, data.length));
-    const out = scratchOf(sealedSize(part.length, maxFrameSize));
-    const n = sealFramesInto(outbound, part, out, 0, maxFrameSize);
+    const to = Math.min(p + batch, data.length);
+    const out = scratchOf(sealedSize(to - p, maxFrameSize));
+    const n = sealRange(outbound, data, p, to, out, 0, maxFrameSize); // checked once, above
     written += n;
     io.write(out.subarray(0, n), onBatch, true);
   }

@@ -116,11 +116,28 @@ export function sealFramesInto(
   const total = sealedSize(plaintext.length, maxFrameSize);
   aint('outOff', outOff, 0, out.length);
   if (out.length - outOff < total) throw new RangeError(`"out" expected room for ${total} bytes at ${outOff}, has ${out.length - outOff}`);
-  const payload = maxFrameSize - FRAME_OVERHEAD;
   checkFramesLeft(outbound, plaintext.length, maxFrameSize);
+  return sealRange(outbound, plaintext, 0, plaintext.length, out, outOff, maxFrameSize);
+}
+
+/**
+ * sealFramesInto's loop for plaintext[from, to) with every check already made by the caller
+ * (room in `out`, counter left for every frame): the connection's write path seals a message
+ * batch by batch after checking it once.
+ */
+export function sealRange(
+  outbound: DirectionCrypter,
+  plaintext: Uint8Array,
+  from: number,
+  to: number,
+  out: Uint8Array,
+  outOff: number,
+  maxFrameSize: number,
+): number {
+  const payload = maxFrameSize - FRAME_OVERHEAD;
   let pos = outOff;
-  for (let p = 0; p < plaintext.length; p += payload) {
-    const n = Math.min(payload, plaintext.length - p);
+  for (let p = from; p < to; p += payload) {
+    const n = Math.min(payload, to - p);
     putU32le(out, pos, n + TYPE_FIELD_BYTES + TAG_BYTES);
     putU32le(out, pos + LENGTH_FIELD_BYTES, MESSAGE_TYPE);
     if (outbound.sealTo !== undefined) {
