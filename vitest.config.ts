@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     coverage: {
-      // vitest's own V8 provider: c8 wrapping `vitest run` cannot see the forked workers (DESIGN §5).
+      // vitest's own V8 provider: c8 wrapping `vitest run` cannot see the forked workers.
       provider: 'v8',
       include: ['src/**/*.ts'],
       // The demo and the bench are programs run on demand, measured by c8 over dist (npm run coverage:dist).

@@ -22,5 +22,5 @@ export function benchBackends(rec: Recorder): Backend[] {
   return available;
 }
 
-/** noble is ~40× slower than node:crypto (DESIGN §6): its volume is divided by this. */
+/** noble is ~40× slower than node:crypto (bench/RESULTS.md): its volume is divided by this. */
 export const NOBLE_DIVISOR = 32;

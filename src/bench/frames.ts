@@ -1,5 +1,5 @@
 /**
- * `bench frames` (issue 5): seal and open of one frame at 1, 4, 16 and 64 KiB of payload for
+ * `bench frames` seal and open of one frame at 1, 4, 16 and 64 KiB of payload for
  * each backend, through the record layer (sealFramesInto: header, copy, seal; openFrame: check,
  * open into the caller's buffer), vs `openssl speed -evp aes-128-gcm` (-elapsed, wall clock,
  * encrypt and -decrypt) at the same sizes where the openssl CLI is installed. Time-based like

@@ -1,5 +1,5 @@
 /**
- * `bench idle` (issue 5): memory per idle connection, a read pending on each, for alts-record
+ * `bench idle` memory per idle connection, a read pending on each, for alts-record
  * on each backend (conn.readOnReady: nothing borrowed while waiting) vs plain net and Node TLS 1.3 (a 'data'
  * listener, as Node users do). The connections' server ends live in a fresh bench peer per
  * measurement (run with --expose-gc), so each process holds one end of each connection and the

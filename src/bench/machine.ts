@@ -1,7 +1,7 @@
 /**
  * The machine line every bench prints and records: CPU model, cores, platform, Node and its
  * OpenSSL, the openssl CLI's version if one is on PATH, and the load average at the start (the
- * machine may be shared: DESIGN §6).
+ * machine may be shared, and a figure means little without it).
  * @module
  */
 import { spawnSync } from 'node:child_process';

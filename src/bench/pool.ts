@@ -1,5 +1,5 @@
 /**
- * `bench pool` (issue 5): many connections streaming at once into one server whose connections
+ * `bench pool` many connections streaming at once into one server whose connections
  * borrow their read buffers from a pool with an 8 MiB budget, vs the same through an unbounded
  * pool, interleaved. The writers are alts-record clients in the bench peer; this process is the
  * server, reading each connection with readOnReady into a separate caller pool (given back at

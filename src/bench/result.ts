@@ -1,5 +1,5 @@
 /**
- * What every benchmark produces (DESIGN §6): measures (one sample per interleaved repetition,
+ * What every benchmark produces: measures (one sample per interleaved repetition,
  * summarized as median and min–max), figures derived from the medians (ratios, fixed costs),
  * and the issue's targets, each PASS or MISS with the measured figure. `Recorder` collects them
  * while a bench runs; the result is plain JSON.

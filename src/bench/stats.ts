@@ -1,5 +1,5 @@
 /**
- * Statistics of a benchmark's repetitions (DESIGN §6): the median and the min–max of each
+ * Statistics of a benchmark's repetitions: the median and the min–max of each
  * measure, ratios computed from medians, the rotating order of interleaved configurations.
  * Pure functions, unit-tested in test/bench/stats.test.ts.
  * @module

@@ -1,5 +1,5 @@
 /**
- * `bench throughput` (issue 5): bulk transfer over loopback between two processes, 64 KiB
+ * `bench throughput` bulk transfer over loopback between two processes, 64 KiB
  * writes, client→server and server→client, at 4 KiB and 16 KiB frames: alts-record on each
  * backend vs Node TLS 1.3 (TLS_AES_128_GCM_SHA256, records capped at the same size with
  * setMaxSendFragment) vs plain net, all in one run, interleaved. This process is the client;

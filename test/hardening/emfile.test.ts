@@ -1,5 +1,5 @@
 /**
- * Accept failing for lack of fds (issue 6, item 3): the ALTS server (the built package) runs in
+ * Accept failing for lack of fds: the ALTS server (the built package) runs in
  * a child process with a 64-fd limit and is driven out of fds, first so that accept(2) itself
  * fails, then so that accept succeeds but the takeover's dup() fails. The server must survive
  * both, leak nothing (fds, handles, pool), settle every connection, and serve again once fds are

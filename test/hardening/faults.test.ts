@@ -1,5 +1,5 @@
 /**
- * Faults (issue 6, item 3), on real sockets, with what test/conn/ does not already cover: EOF
+ * Faults, on real sockets, with what test/conn/ does not already cover: EOF
  * inside a frame at every kind of cut with a read pending (and while starved), resets with
  * plaintext held and with a write blocked, local close racing a blocked write, end() and waits on
  * either pool, close() from inside the conn's own events, and the peer's half-close with the conn

@@ -1,5 +1,5 @@
 /**
- * Load (issue 6, item 4): LOAD_CONNS (default 10,000) concurrent ALTS connections on loopback,
+ * Load: LOAD_CONNS (default 10,000) concurrent ALTS connections on loopback,
  * every server end an AltsConn (native reader) in this process reading through ONE BufferPool with
  * a budget, every client end in a child process (test/hardening/fixtures/load-peers.mjs) so that
  * both ends fit under the fd limit. Each client sends its own bytes, the server checks every byte

@@ -1,5 +1,5 @@
 /**
- * Helpers for the hardening tests (issue 6) and the hostile-input property: a conn with either
+ * Helpers for the hardening tests and the hostile-input property: a conn with either
  * reader on one end of a real AF_UNIX socketpair (or of a loopback TCP connection), a raw peer on
  * the other that writes with write(2) and waits for writability (never a sleep), waits on the
  * conn's own events, frames to send, the AltsError a promise rejects with, and the process's

@@ -1,5 +1,5 @@
 /**
- * Stalling peers (issue 6, item 2), on real sockets with both readers. A peer that claims a 1 MiB
+ * Stalling peers, on real sockets with both readers. A peer that claims a 1 MiB
  * frame and then trickles costs pool memory in proportion to what it sent (docs/spec.md §5: at
  * most 4× plus one 64-byte class), never a whole frame up front; a peer sending one byte per
  * wakeup costs one readiness and one read(2) per byte, O(log frame) buffer exchanges and O(frame)
