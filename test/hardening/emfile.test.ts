@@ -52,7 +52,7 @@ describe('a server out of fds', () => {
   });
 });
 
-describe('a failed takeover is typed and never fatal (hardening findings 6, 7: fixed)', () => {
+describe('a failed takeover is typed and never fatal', () => {
   // the takeover's dup() failing is AltsError IO_ERROR with errno EMFILE on 'error'.
   it("createServer: a dup() failing with EMFILE is reported as AltsError IO_ERROR errno EMFILE", async () => {
     const child = startServer();

@@ -291,7 +291,7 @@ describe.each(READERS)('%s reader on TCP: the peer half-closes', (reader) => {
   );
 });
 
-describe('closing from inside, and the stream reader on close (hardening findings 4, 5: fixed)', () => {
+describe('closing from inside, and the stream reader on close', () => {
   // close() from a 'state' listener on entering 'readable': nothing read into the returned buffer or the closed socket.
   it.each(['native', 'stream'] as const)('%s: close() on entering readable: later reads are CLOSED, no wakeup after close', async (reader) => {
     const pool = new BufferPool();

@@ -6,9 +6,9 @@
  * bytes copied in all. Checked on the conn's counters at every step it takes (every 'wakeup'),
  * never on wall-clock time; CPU time per byte is printed, not asserted.
  *
- * Conns sharing one budgeted pool never wedge it (hardening findings 1-3, fixed by the rule that
- * the pool never waits on itself, docs/spec.md §3 "Pool refilled"): growing in step, holding
- * plaintext while readOnReady borrows from the same pool, or needing more than the whole budget.
+ * Conns sharing one budgeted pool never wedge it (the pool never waits on itself, docs/spec.md
+ * §3 "Pool refilled"): growing in step, holding plaintext while readOnReady borrows from the
+ * same pool, or needing more than the whole budget.
  */
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
