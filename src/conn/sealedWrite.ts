@@ -1,5 +1,5 @@
 /**
- * The write half of a connection (DESIGN §3, "protect"): seal a message's frames and hand them
+ * The write half of a connection: seal a message's frames and hand them
  * to the reader's write queue, without allocating in the steady state.
  *
  * Frames are sealed into one scratch buffer shared by every connection of this thread, a bounded

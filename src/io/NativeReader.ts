@@ -1,8 +1,14 @@
 /**
- * The native readiness reader (DESIGN §2): libuv's uv_poll on a socket fd the addon owns alone.
+ * The native readiness reader: libuv's uv_poll on a socket fd the addon owns alone.
  * While watching it holds nothing; on readiness it tells the connection, which borrows a
  * buffer and calls `readInto` (one read(2)). Writes go straight to write(2)/writev(2) and wait
  * for writability only when the kernel's buffer is full.
+ *
+ * A socket error reported by the poll (a reset) does not fail the connection at once: the
+ * kernel may still hold bytes the peer sent before it (AF_UNIX keeps them; so does TCP for data
+ * that arrived before the RST). The error is kept, readiness is passed on while the connection
+ * watches, and `readInto` returns what read(2) still finds, raising the error only once the
+ * queue is empty (docs/spec.md §3). Writes fail with it at once: nothing can be sent any more.
  * @module
  */
 import { AltsError } from '../errors.js';
@@ -28,6 +34,9 @@ export class NativeReader implements ReadyReader {
   #shutdown: ((err: AltsError | null) => void) | null = null;
   #writeEnded = false;
   #closed = false;
+  /** The socket's error, seen by the poll and not yet raised by a read: see the module header. */
+  #error: AltsError | null = null;
+  #kickScheduled = false;
 
   /** Takes ownership of `fd`: it is closed exactly once, by `close()` (or the handle's finalizer). */
   constructor(binding: NativeBinding, fd: number) {
@@ -41,6 +50,10 @@ export class NativeReader implements ReadyReader {
   watchReadable(on: boolean): void {
     if (this.#closed || on === this.#wantRead) return;
     this.#wantRead = on;
+    if (this.#error !== null) {
+      if (on) this.#kickSoon();
+      return;
+    }
     if (on) {
       if (!this.#pollingRead) this.#poll(true);
     } else if (this.#pollingRead) {
@@ -64,7 +77,11 @@ export class NativeReader implements ReadyReader {
 
   readInto(buf: Uint8Array, off: number, len: number): number {
     const n = this.#handle.read(buf, off, len);
-    if (n >= 0) return n;
+    if (n > 0) return n;
+    // The queue is drained: a kept error comes now (reading SO_ERROR cleared it from the socket,
+    // so read(2) says EOF or EAGAIN where it would have said the error).
+    if (this.#error !== null && (n === 0 || n === -EAGAIN)) throw this.#error;
+    if (n === 0) return 0;
     if (n === -EAGAIN) return AGAIN;
     throw ioError('read', n);
   }
@@ -72,6 +89,10 @@ export class NativeReader implements ReadyReader {
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
     if (this.#closed || this.#writeEnded) {
       done(new AltsError('CLOSED', 'write after close or end'));
+      return;
+    }
+    if (this.#error !== null) {
+      done(this.#error);
       return;
     }
     this.#queue.push(data, done);
@@ -89,10 +110,10 @@ export class NativeReader implements ReadyReader {
     if (this.#queue.length === 0) this.#finishShutdown();
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#handle.close();
+    this.#handle.close(abort);
     const err = new AltsError('CLOSED', 'connection closed with writes pending');
     this.#queue.failAll(err);
     const sd = this.#shutdown;
@@ -135,17 +156,43 @@ export class NativeReader implements ReadyReader {
   }
 
   #setWritable(on: boolean): void {
-    if (this.#closed || on === this.#wantWrite) return;
+    if (this.#closed || this.#error !== null || on === this.#wantWrite) return;
     this.#wantWrite = on;
     this.#poll(this.#pollingRead);
+  }
+
+  /**
+   * Readiness once the poll has failed: level-triggered like the poll, so it comes again every
+   * turn while the caller watches. Each one makes progress: a read returns bytes or raises the
+   * kept error, never EAGAIN.
+   */
+  #kick(): void {
+    if (this.#closed || !this.#wantRead) return;
+    this.onReadable();
+    if (!this.#closed && this.#wantRead) this.#kickSoon();
+  }
+
+  #kickSoon(): void {
+    if (this.#kickScheduled) return;
+    this.#kickScheduled = true;
+    setImmediate(() => {
+      this.#kickScheduled = false;
+      this.#kick();
+    });
   }
 
   #onPoll(status: number, events: number): void {
     if (this.#closed) return;
     if (status < 0) {
+      // libuv has stopped the poll: from now on the socket counts as readable (read(2) returns
+      // the queued bytes, then the kept error), and readiness is made here, not by the poll.
       const err = ioError('poll', status);
+      this.#error = err;
+      this.#pollingRead = false;
+      this.#wantWrite = false;
+      this.#handle.watch(false, false);
       this.#failWrites(err);
-      this.onError(err);
+      if (this.#wantRead) this.#kick();
       return;
     }
     if (events & UV_WRITABLE && this.#queue.length > 0) this.#flush();

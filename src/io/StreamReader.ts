@@ -1,11 +1,19 @@
 /**
  * The stream reader: the ReadyReader contract over any Node Duplex (a net.Socket the addon
  * cannot take, a TLS socket, a test pipe). The stream runs in paused mode; its 'readable'
- * event is the readiness signal, and `readInto` copies what the stream has into the borrowed
- * buffer, putting back (unshift) what does not fit. Node's own stream buffer is outside our
- * pool: this reader is the portable fallback, not the memory-lean one.
+ * event is the readiness signal, and `readInto` takes exactly what fits the borrowed buffer
+ * (`read(n)`, n at most what the stream holds: a view of its first chunk, or one copy of the
+ * bytes spanning chunks), so each byte is copied at most twice however much the stream holds.
+ * Node's own stream buffer is outside our pool: this reader is the portable fallback, not the
+ * memory-lean one.
+ *
+ * Every way a stream ends settles a pending read (docs/spec.md §3): 'end' is EOF; 'error' is
+ * that error; 'close' with neither (destroyed without an error: an idle-timeout handler, a
+ * library) is IO_ERROR ERR_STREAM_PREMATURE_CLOSE, since a stream cut short is not a clean EOF.
+ * Bytes the stream already holds come first, then the error.
  * @module
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AltsError } from '../errors.js';
 import { fromNodeError } from './ioError.js';
@@ -33,7 +41,12 @@ export class StreamReader implements ReadyReader {
       this.#kick();
     });
     stream.on('error', (e) => {
-      this.#error = fromNodeError(e);
+      this.#error ??= fromNodeError(e);
+      this.#kick();
+    });
+    stream.on('close', () => {
+      if (this.#ended || this.#closed) return;
+      this.#error ??= new AltsError('IO_ERROR', 'stream closed before its end', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
       this.#kick();
     });
   }
@@ -45,10 +58,24 @@ export class StreamReader implements ReadyReader {
   }
 
   readInto(buf: Uint8Array, off: number, len: number): number {
+    const held = this.#stream.readableLength;
+    if (held > 0) {
+      const chunk = this.#stream.read(Math.min(len, held)) as Buffer | string | null;
+      if (chunk !== null) {
+        const n = typeof chunk === 'string' ? this.#takeString(chunk, buf, off, len) : (buf.set(chunk, off), chunk.length);
+        // Drained: read(0) makes a stream at its end emit 'end' (and one that is not, read on).
+        if (this.#stream.readableLength === 0) this.#stream.read(0);
+        return n;
+      }
+    }
     if (this.#error) throw this.#error;
-    const chunk = this.#stream.read() as Buffer | string | null;
-    if (chunk === null) return this.#ended ? 0 : AGAIN;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!this.#ended) this.#stream.read(0);
+    return this.#ended ? 0 : AGAIN;
+  }
+
+  /** A stream with an encoding set counts characters, not bytes: what does not fit goes back. */
+  #takeString(s: string, buf: Uint8Array, off: number, len: number): number {
+    const bytes = Buffer.from(s);
     const n = Math.min(len, bytes.length);
     buf.set(bytes.subarray(0, n), off);
     if (n < bytes.length) this.#stream.unshift(bytes.subarray(n));
@@ -85,10 +112,18 @@ export class StreamReader implements ReadyReader {
     this.#stream.end((e?: Error | null) => done(this.#writeResult(e)));
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#watching = false;
+    if (abort && this.#stream instanceof Socket) {
+      try {
+        this.#stream.resetAndDestroy(); // RST; only a TCP handle can (a pipe or TLS throws)
+        return;
+      } catch {
+        // not TCP: a plain destroy, which the peer sees as EOF
+      }
+    }
     this.#stream.destroy();
   }
 

@@ -1,5 +1,5 @@
 /**
- * The I/O port a connection reads and writes through (DESIGN §3, bottom layer). Two
+ * The I/O port a connection reads and writes through (its bottom layer). Two
  * implementations with one contract: `native` (libuv readiness on an fd the addon owns, the
  * real one) and `stream` (over any Node Duplex, for sockets the addon cannot take).
  *
@@ -32,6 +32,6 @@ export interface ReadyReader {
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient?: boolean): void;
   /** After every queued write: half-close (FIN). */
   shutdownWrite(done: (err: AltsError | null) => void): void;
-  /** Release the socket at once; queued writes fail with CLOSED. Idempotent. */
-  close(): void;
+  /** Release the socket at once; queued writes fail with CLOSED. With `abort`, reset the connection (RST) so the peer sees an error, not a clean EOF. Idempotent. */
+  close(abort?: boolean): void;
 }

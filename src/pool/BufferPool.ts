@@ -1,5 +1,5 @@
 /**
- * BufferPool: lends read buffers to connections only while they have bytes to hold (DESIGN §2).
+ * BufferPool: lends read buffers to connections only while they have bytes to hold (docs/spec.md §5).
  *
  * - Size classes (./sizeClass.ts): `get(size)` returns a view of exactly `size` bytes over a
  *   buffer of `classSize(size)` capacity; `outstanding` counts capacities, i.e. real memory.
