@@ -97,7 +97,13 @@ export class StreamReader implements ReadyReader {
    * closed on it first.
    */
   #writeResult(e: Error | null | undefined): AltsError | null {
-    if (!e) return null;
+    if (!e) {
+      // Node calls back without an error for a write its destroyed stream cut short: success
+      // only while the stream lives (a callback deferred past the destroy is not known to be).
+      if (!this.#stream.destroyed) return null;
+      if (this.#closed && this.#error === null) return new AltsError('CLOSED', 'connection closed with writes pending');
+      return this.#error ?? new AltsError('IO_ERROR', 'stream closed before the write completed', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
+    }
     const code = (e as { code?: unknown }).code;
     if (this.#closed && this.#error === null && (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE'))
       return new AltsError('CLOSED', 'connection closed with writes pending');
