@@ -13,7 +13,8 @@
  */
 import { AltsError } from '../errors.js';
 import type { NativeBinding, ReadyHandle } from '../native.js';
-import { EAGAIN, ENOTCONN, ioError } from './ioError.js';
+import { EAGAIN, ENOTCONN, EPIPE, ioError } from './ioError.js';
+import { type BatchSource, type BatchWriter, Outbox, WRITE_BATCHES } from './Outbox.js';
 import { AGAIN, type ReadyReader } from './types.js';
 import { WriteQueue } from './WriteQueue.js';
 
@@ -22,17 +23,21 @@ const UV_READABLE = 1;
 const UV_WRITABLE = 2;
 const UV_DISCONNECT = 4;
 
-export class NativeReader implements ReadyReader {
+export class NativeReader implements ReadyReader, BatchWriter {
   readonly kind = 'native' as const;
   onReadable: () => void = () => {};
   onError: (err: AltsError) => void = () => {};
   readonly #handle: ReadyHandle;
   readonly #queue = new WriteQueue();
+  readonly #outbox = new Outbox({
+    write: (data, done, transient) => this.#write(data, done, transient),
+    shutdownWrite: (done) => this.#shutdownNow(done),
+  });
+  #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
   #wantRead = false; // the caller's wish (watchReadable)
   #pollingRead = false; // what uv_poll is doing: lags #wantRead by up to one loop turn when it turns off
   #wantWrite = false;
   #shutdown: ((err: AltsError | null) => void) | null = null;
-  #writeEnded = false;
   #closed = false;
   /** The socket's error, seen by the poll and not yet raised by a read: see the module header. */
   #error: AltsError | null = null;
@@ -87,14 +92,31 @@ export class NativeReader implements ReadyReader {
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    if (this.#closed || this.#writeEnded) {
-      done(new AltsError('CLOSED', 'write after close or end'));
-      return;
+    const refused = this.#refusal();
+    if (refused !== null) return done(refused);
+    this.#outbox.write(data, done, transient);
+  }
+
+  /** A message made in batches, each once the kernel has the one before (src/io/Outbox.ts). */
+  [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
+    const refused = this.#refusal();
+    if (refused !== null) {
+      source.abandon();
+      return done(refused);
     }
-    if (this.#error !== null) {
-      done(this.#error);
-      return;
-    }
+    this.#outbox.writeBatches(source, done);
+  }
+
+  /** Why a write cannot be queued now, or null. */
+  #refusal(): AltsError | null {
+    if (this.#closed || this.#endAsked) return new AltsError('CLOSED', 'write after close or end');
+    return this.#error;
+  }
+
+  /** The raw write, in the outbox's order. */
+  #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
+    const refused = this.#closed ? new AltsError('CLOSED', 'write after close or end') : this.#error;
+    if (refused !== null) return done(refused);
     this.#queue.push(data, done);
     if (this.#queue.length === 1) this.#flush();
     if (transient) this.#queue.detach(data);
@@ -105,7 +127,13 @@ export class NativeReader implements ReadyReader {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
-    this.#writeEnded = true;
+    this.#endAsked = true;
+    this.#outbox.shutdownWrite(done);
+  }
+
+  /** The FIN, once every write before it is queued (the outbox's order). */
+  #shutdownNow(done: (err: AltsError | null) => void): void {
+    if (this.#closed) return done(new AltsError('CLOSED', 'end after close'));
     this.#shutdown = done;
     if (this.#queue.length === 0) this.#finishShutdown();
   }
@@ -115,6 +143,7 @@ export class NativeReader implements ReadyReader {
     this.#closed = true;
     this.#handle.close(abort);
     const err = new AltsError('CLOSED', 'connection closed with writes pending');
+    this.#outbox.failAll(err);
     this.#queue.failAll(err);
     const sd = this.#shutdown;
     this.#shutdown = null;
@@ -130,7 +159,11 @@ export class NativeReader implements ReadyReader {
         return;
       }
       if (n < 0) {
-        this.#failWrites(ioError(bufs.length === 1 ? 'write' : 'writev', n));
+        const err = ioError(bufs.length === 1 ? 'write' : 'writev', n);
+        // Any error but EPIPE is the socket's pending error (a reset), which the send took from
+        // the socket: read(2) will no longer say it, so the read side keeps it.
+        if (n !== -EPIPE) this.#keepError(err);
+        this.#failWrites(err);
         return;
       }
       this.#queue.consume(n);
@@ -162,7 +195,21 @@ export class NativeReader implements ReadyReader {
   }
 
   /**
-   * Readiness once the poll has failed: level-triggered like the poll, so it comes again every
+   * The socket failed: from now on it counts as readable (read(2) returns the queued bytes, then
+   * the kept error) and readiness is made here, not by the poll, which stops (libuv has stopped
+   * it already after a poll error).
+   */
+  #keepError(err: AltsError): void {
+    if (this.#error !== null) return;
+    this.#error = err;
+    this.#pollingRead = false;
+    this.#wantWrite = false;
+    this.#handle.watch(false, false);
+    if (this.#wantRead) this.#kickSoon();
+  }
+
+  /**
+   * Readiness once the socket has failed: level-triggered like the poll, so it comes again every
    * turn while the caller watches. Each one makes progress: a read returns bytes or raises the
    * kept error, never EAGAIN.
    */
@@ -184,15 +231,9 @@ export class NativeReader implements ReadyReader {
   #onPoll(status: number, events: number): void {
     if (this.#closed) return;
     if (status < 0) {
-      // libuv has stopped the poll: from now on the socket counts as readable (read(2) returns
-      // the queued bytes, then the kept error), and readiness is made here, not by the poll.
       const err = ioError('poll', status);
-      this.#error = err;
-      this.#pollingRead = false;
-      this.#wantWrite = false;
-      this.#handle.watch(false, false);
+      this.#keepError(err);
       this.#failWrites(err);
-      if (this.#wantRead) this.#kick();
       return;
     }
     if (events & UV_WRITABLE && this.#queue.length > 0) this.#flush();

@@ -17,9 +17,10 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AltsError } from '../errors.js';
 import { fromNodeError } from './ioError.js';
+import { type BatchSource, type BatchWriter, Outbox, WRITE_BATCHES } from './Outbox.js';
 import { AGAIN, type ReadyReader } from './types.js';
 
-export class StreamReader implements ReadyReader {
+export class StreamReader implements ReadyReader, BatchWriter {
   readonly kind = 'stream' as const;
   onReadable: () => void = () => {};
   onError: (err: AltsError) => void = () => {};
@@ -29,6 +30,11 @@ export class StreamReader implements ReadyReader {
   #error: AltsError | null = null;
   #closed = false;
   #scheduled = false;
+  #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
+  readonly #outbox = new Outbox({
+    write: (data, done, transient) => this.#write(data, done, transient),
+    shutdownWrite: (done) => this.#end(done),
+  });
 
   constructor(stream: Duplex) {
     this.#stream = stream;
@@ -83,10 +89,26 @@ export class StreamReader implements ReadyReader {
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    if (this.#closed || this.#stream.writableEnded || this.#stream.destroyed) {
-      done(new AltsError('CLOSED', 'write after close or end'));
-      return;
+    if (this.#refused()) return done(new AltsError('CLOSED', 'write after close or end'));
+    this.#outbox.write(data, done, transient);
+  }
+
+  /** A message made in batches, each once the stream has flushed the one before (src/io/Outbox.ts). */
+  [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
+    if (this.#refused()) {
+      source.abandon();
+      return done(new AltsError('CLOSED', 'write after close or end'));
     }
+    this.#outbox.writeBatches(source, done);
+  }
+
+  #refused(): boolean {
+    return this.#closed || this.#endAsked || this.#stream.writableEnded || this.#stream.destroyed;
+  }
+
+  /** The raw write, in the outbox's order. */
+  #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
+    if (this.#closed || this.#stream.destroyed) return done(this.#writeResult(null) ?? new AltsError('CLOSED', 'write after close or end'));
     // A stream keeps what it is given until it is flushed: a transient buffer must be copied.
     this.#stream.write(transient ? data.slice() : data, (e) => done(this.#writeResult(e)));
   }
@@ -115,6 +137,13 @@ export class StreamReader implements ReadyReader {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
+    this.#endAsked = true;
+    this.#outbox.shutdownWrite(done);
+  }
+
+  /** The FIN, after every write before it (the outbox's order). */
+  #end(done: (err: AltsError | null) => void): void {
+    if (this.#closed || this.#stream.destroyed) return done(new AltsError('CLOSED', 'end after close'));
     this.#stream.end((e?: Error | null) => done(this.#writeResult(e)));
   }
 
@@ -122,6 +151,7 @@ export class StreamReader implements ReadyReader {
     if (this.#closed) return;
     this.#closed = true;
     this.#watching = false;
+    this.#outbox.failAll(new AltsError('CLOSED', 'connection closed with writes pending'));
     if (abort && this.#stream instanceof Socket) {
       try {
         this.#stream.resetAndDestroy(); // RST; only a TCP handle can (a pipe or TLS throws)
