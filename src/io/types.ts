@@ -18,7 +18,7 @@ export interface ReadyReader {
   readonly kind: ReaderKind;
   /** Called (level-triggered) while watching and the source may be readable. Set by the owner. */
   onReadable: () => void;
-  /** Called once if the source fails outside a call (e.g. a poll error). Set by the owner. */
+  /** Called once if the source fails in a way no read will report. A socket error is not one: `readInto` raises it once the bytes queued before it are read (docs/spec.md §3). Set by the owner. */
   onError: (err: AltsError) => void;
   /** Start or stop calling `onReadable`. Cheap; idempotent. */
   watchReadable(on: boolean): void;
