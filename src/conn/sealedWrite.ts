@@ -108,7 +108,6 @@ class SealedBatches implements BatchSource {
 
   /** Hand back the reservation of the frames of `bytes` plaintext bytes (sealed now, or never). */
   #release(bytes: number): void {
-    if (bytes === 0) return;
     const frames = Math.ceil(bytes / (this.#maxFrameSize - FRAME_OVERHEAD));
     reserved.set(this.#outbound, reserved.get(this.#outbound)! - frames);
   }

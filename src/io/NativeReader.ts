@@ -115,8 +115,8 @@ export class NativeReader implements ReadyReader, BatchWriter {
 
   /** The raw write, in the outbox's order. */
   #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
-    const refused = this.#closed ? new AltsError('CLOSED', 'write after close or end') : this.#error;
-    if (refused !== null) return done(refused);
+    // Not closed (close empties the outbox), but a message before this one may have met a reset.
+    if (this.#error !== null) return done(this.#error);
     this.#queue.push(data, done);
     if (this.#queue.length === 1) this.#flush();
     if (transient) this.#queue.detach(data);
@@ -133,7 +133,6 @@ export class NativeReader implements ReadyReader, BatchWriter {
 
   /** The FIN, once every write before it is queued (the outbox's order). */
   #shutdownNow(done: (err: AltsError | null) => void): void {
-    if (this.#closed) return done(new AltsError('CLOSED', 'end after close'));
     this.#shutdown = done;
     if (this.#queue.length === 0) this.#finishShutdown();
   }
@@ -200,8 +199,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
    * it already after a poll error).
    */
   #keepError(err: AltsError): void {
-    if (this.#error !== null) return;
-    this.#error = err;
+    this.#error ??= err;
     this.#pollingRead = false;
     this.#wantWrite = false;
     this.#handle.watch(false, false);

@@ -68,10 +68,11 @@ export class StreamReader implements ReadyReader, BatchWriter {
     if (held > 0) {
       const chunk = this.#stream.read(Math.min(len, held)) as Buffer | string | null;
       if (chunk !== null) {
-        const n = typeof chunk === 'string' ? this.#takeString(chunk, buf, off, len) : (buf.set(chunk, off), chunk.length);
+        if (typeof chunk === 'string') throw new AltsError('IO_ERROR', 'the stream has an encoding set: it yields text, not bytes', { errno: 'EINVAL' });
+        buf.set(chunk, off);
         // Drained: read(0) makes a stream at its end emit 'end' (and one that is not, read on).
         if (this.#stream.readableLength === 0) this.#stream.read(0);
-        return n;
+        return chunk.length;
       }
     }
     if (this.#error) throw this.#error;
@@ -79,31 +80,28 @@ export class StreamReader implements ReadyReader, BatchWriter {
     return this.#ended ? 0 : AGAIN;
   }
 
-  /** A stream with an encoding set counts characters, not bytes: what does not fit goes back. */
-  #takeString(s: string, buf: Uint8Array, off: number, len: number): number {
-    const bytes = Buffer.from(s);
-    const n = Math.min(len, bytes.length);
-    buf.set(bytes.subarray(0, n), off);
-    if (n < bytes.length) this.#stream.unshift(bytes.subarray(n));
-    return n;
-  }
-
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    if (this.#refused()) return done(new AltsError('CLOSED', 'write after close or end'));
+    const refused = this.#refusal();
+    if (refused !== null) return done(refused);
     this.#outbox.write(data, done, transient);
   }
 
   /** A message made in batches, each once the stream has flushed the one before (src/io/Outbox.ts). */
   [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
-    if (this.#refused()) {
+    const refused = this.#refusal();
+    if (refused !== null) {
       source.abandon();
-      return done(new AltsError('CLOSED', 'write after close or end'));
+      return done(refused);
     }
     this.#outbox.writeBatches(source, done);
   }
 
-  #refused(): boolean {
-    return this.#closed || this.#endAsked || this.#stream.writableEnded || this.#stream.destroyed;
+  /** Why a write cannot be queued now (the stream's own error once it has one), or null. */
+  #refusal(): AltsError | null {
+    if (this.#closed || this.#endAsked) return new AltsError('CLOSED', 'write after close or end');
+    if (this.#error !== null) return this.#error;
+    if (this.#stream.writableEnded || this.#stream.destroyed) return new AltsError('CLOSED', 'write after close or end');
+    return null;
   }
 
   /** The raw write, in the outbox's order. */

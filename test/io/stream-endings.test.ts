@@ -100,6 +100,16 @@ describe('stream reader: a stream that ends without end or error settles the pen
   });
 });
 
+describe('stream reader: a stream that yields text', () => {
+  it('an encoding set on the stream is IO_ERROR EINVAL, not bytes silently re-encoded', async () => {
+    const d = pipeDuplex();
+    d.setEncoding('latin1');
+    const conn = connOver(d);
+    d.push(Buffer.from(peerProtector().protect(bytes(100, 1))));
+    expect(await rejection(conn.read(new Uint8Array(100)))).toMatchObject({ code: 'IO_ERROR', errno: 'EINVAL' });
+  });
+});
+
 describe('stream reader: copies per byte do not grow with the bytes held', () => {
   it('1,000 chunks held at once, read through a small buffer: each byte leaves the stream once', async () => {
     const d = pipeDuplex();
