@@ -2,10 +2,11 @@
  * The write half of a connection: seal a message's frames and hand them to the reader's write
  * path a batch at a time, without allocating in the steady state (docs/spec.md §9).
  *
- * A batch (as many whole frames as fit WRITE_BATCH_BYTES) is sealed only once the kernel has
- * taken the one before, and after the first, at most one per event-loop turn (src/io/Outbox.ts):
- * however large the message, the sealed bytes that exist beyond the caller's own message are one
- * batch, and no turn of the loop spends longer than one batch's sealing on it. The caller's
+ * A batch (as many whole frames as fit WRITE_BATCH_BYTES) is sealed only while fewer than two
+ * are sealed and not yet taken by the kernel (the one it is taking, and the next, ready when the
+ * socket is writable again), at most one per event-loop turn (src/io/Outbox.ts): however large
+ * the message, the sealed bytes that exist beyond the caller's own message are two batches at
+ * most, and no turn of the loop spends longer than one batch's sealing on it. The caller's
  * message is read until `done`, as a socket write keeps its buffer until its callback.
  *
  * Batches are sealed into one scratch buffer shared by every connection of this thread and

@@ -32,6 +32,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
   readonly #outbox = new Outbox({
     write: (data, done, transient) => this.#write(data, done, transient),
     shutdownWrite: (done) => this.#shutdownNow(done),
+    refusal: () => (this.#closed || this.#endAsked ? new AltsError('CLOSED', 'write after close or end') : this.#error),
   });
   #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
   #wantRead = false; // the caller's wish (watchReadable)
@@ -92,25 +93,12 @@ export class NativeReader implements ReadyReader, BatchWriter {
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    const refused = this.#refusal();
-    if (refused !== null) return done(refused);
     this.#outbox.write(data, done, transient);
   }
 
   /** A message made in batches, each once the kernel has the one before (src/io/Outbox.ts). */
   [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
-    const refused = this.#refusal();
-    if (refused !== null) {
-      source.abandon();
-      return done(refused);
-    }
     this.#outbox.writeBatches(source, done);
-  }
-
-  /** Why a write cannot be queued now, or null. */
-  #refusal(): AltsError | null {
-    if (this.#closed || this.#endAsked) return new AltsError('CLOSED', 'write after close or end');
-    return this.#error;
   }
 
   /** The raw write, in the outbox's order. */

@@ -1,9 +1,9 @@
 /**
  * The order of a connection's writes, in front of a reader's raw write path (docs/spec.md §9).
  * Most writes pass straight through. A message made in batches on demand (a large sealed
- * message: src/conn/sealedWrite.ts) holds the line: its next batch is made only once the kernel
- * has taken the one before, at most one per event-loop turn after the first, and whatever is
- * written or ended meanwhile waits behind it, in order.
+ * message: src/conn/sealedWrite.ts) holds the line: a batch is made only while fewer than
+ * BATCHES_IN_FLIGHT are made and not yet taken by the kernel, at most one per event-loop turn,
+ * and whatever is written or ended meanwhile waits behind it, in order.
  * @module
  */
 import type { AltsError } from '../errors.js';
@@ -29,6 +29,8 @@ export interface BatchWriter {
 export interface RawWriter {
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void;
   shutdownWrite(done: (err: AltsError | null) => void): void;
+  /** Why a new write is refused now (closed, ended, the socket failed), or null. */
+  refusal(): AltsError | null;
 }
 
 type Done = (err: AltsError | null) => void;
@@ -41,7 +43,15 @@ type Waiting =
 interface Active {
   source: BatchSource;
   done: Done;
+  inFlight: number; // batches written and not yet all taken by the kernel
+  scheduled: boolean; // the next batch is due in a later turn
 }
+
+/**
+ * Most batches made and not yet taken by the kernel: the one it is taking, and the next, ready
+ * when the socket is writable again (with one, the socket would wait a turn for every batch).
+ */
+export const BATCHES_IN_FLIGHT = 2;
 
 export class Outbox {
   readonly #raw: RawWriter;
@@ -54,12 +64,19 @@ export class Outbox {
   }
 
   write(data: Uint8Array, done: Done, transient: boolean): void {
+    const refused = this.#raw.refusal();
+    if (refused !== null) return done(refused);
     if (this.#active === null) return this.#raw.write(data, done, transient);
     // Waiting means kept past this call: a transient buffer is copied now.
     this.#waiting.push({ kind: 'bytes', data: transient ? data.slice() : data, transient: false, done });
   }
 
   writeBatches(source: BatchSource, done: Done): void {
+    const refused = this.#raw.refusal();
+    if (refused !== null) {
+      source.abandon();
+      return done(refused);
+    }
     if (this.#active === null) return this.#start(source, done);
     this.#waiting.push({ kind: 'batches', source, done });
   }
@@ -85,27 +102,36 @@ export class Outbox {
   }
 
   #start(source: BatchSource, done: Done): void {
-    const a: Active = { source, done };
+    const a: Active = { source, done, inFlight: 0, scheduled: false };
     this.#active = a;
     this.#writeNext(a);
   }
 
-  /** Make and write one batch; when the kernel has it, the next comes a turn later. */
+  /** Make and write one batch; the next comes a turn later, once fewer than BATCHES_IN_FLIGHT are. */
   #writeNext(a: Active): void {
+    a.scheduled = false;
     const batch = a.source.next();
-    const last = !a.source.more;
+    a.inFlight++;
     this.#raw.write(
       batch,
       (err) => {
         if (this.#active !== a) return; // failed meanwhile (close): already told
+        a.inFlight--;
         if (err !== null) return this.#finish(a, err);
-        if (last) return this.#finish(a, null);
-        setImmediate(() => {
-          if (this.#active === a) this.#writeNext(a);
-        });
+        if (!a.source.more && a.inFlight === 0) return this.#finish(a, null);
+        this.#nextSoon(a);
       },
       true,
     );
+    this.#nextSoon(a);
+  }
+
+  #nextSoon(a: Active): void {
+    if (a.scheduled || !a.source.more || a.inFlight >= BATCHES_IN_FLIGHT || this.#active !== a) return;
+    a.scheduled = true;
+    setImmediate(() => {
+      if (this.#active === a) this.#writeNext(a);
+    });
   }
 
   #finish(a: Active, err: AltsError | null): void {

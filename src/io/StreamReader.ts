@@ -34,6 +34,7 @@ export class StreamReader implements ReadyReader, BatchWriter {
   readonly #outbox = new Outbox({
     write: (data, done, transient) => this.#write(data, done, transient),
     shutdownWrite: (done) => this.#end(done),
+    refusal: () => this.#refusal(),
   });
 
   constructor(stream: Duplex) {
@@ -81,18 +82,11 @@ export class StreamReader implements ReadyReader, BatchWriter {
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    const refused = this.#refusal();
-    if (refused !== null) return done(refused);
     this.#outbox.write(data, done, transient);
   }
 
   /** A message made in batches, each once the stream has flushed the one before (src/io/Outbox.ts). */
   [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
-    const refused = this.#refusal();
-    if (refused !== null) {
-      source.abandon();
-      return done(refused);
-    }
     this.#outbox.writeBatches(source, done);
   }
 
@@ -106,7 +100,8 @@ export class StreamReader implements ReadyReader, BatchWriter {
 
   /** The raw write, in the outbox's order. */
   #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
-    if (this.#closed || this.#stream.destroyed) return done(this.#writeResult(null) ?? new AltsError('CLOSED', 'write after close or end'));
+    // Not closed (close empties the outbox), but a message before this one may have ended the stream.
+    if (this.#stream.destroyed) return done(this.#writeResult(null));
     // A stream keeps what it is given until it is flushed: a transient buffer must be copied.
     this.#stream.write(transient ? data.slice() : data, (e) => done(this.#writeResult(e)));
   }
@@ -141,7 +136,7 @@ export class StreamReader implements ReadyReader, BatchWriter {
 
   /** The FIN, after every write before it (the outbox's order). */
   #end(done: (err: AltsError | null) => void): void {
-    if (this.#closed || this.#stream.destroyed) return done(new AltsError('CLOSED', 'end after close'));
+    if (this.#stream.destroyed) return done(this.#writeResult(null));
     this.#stream.end((e?: Error | null) => done(this.#writeResult(e)));
   }
 
