@@ -175,7 +175,7 @@ export class BufferPool {
       list.push(ab as ArrayBuffer);
       this.#retained += cap;
     }
-    this.#wakeSoon();
+    if (this.#waiters.length > 0) this.#wakeSoon();
   }
 
   /** Capacity, in pool bytes, of a buffer this pool lent. */
