@@ -1,4 +1,4 @@
-# The alts_native addon: uv_poll readiness on a socket fd the addon owns (docs/spec.md §2), and
+# The alts_native addon: uv_poll readiness on a socket fd the addon owns, and
 # AES-GCM through the EVP API of the OpenSSL inside Node (native/aead.cc): no libcrypto
 # is linked, the symbols resolve against the node binary (on macOS through -undefined dynamic_lookup).
 # POSIX only (Linux, macOS): on other platforms the build fails and the package falls back

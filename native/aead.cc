@@ -1,5 +1,5 @@
 // AesGcm (aead.h): EVP AES-GCM with the key schedule set once per context and only the IV set
-// per frame. The per-call path is thin on purpose (DESIGN §6 target: ≤ 1 µs fixed cost per
+// per frame. The per-call path is thin on purpose (target: ≤ 1 µs fixed cost per
 // frame): one napi_get_typedarray_info per buffer, no allocation, no key expansion. Every
 // offset and length is checked against the typed array before a byte is touched, so a bad range
 // from JS is a RangeError, never a write outside the array.

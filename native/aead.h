@@ -1,6 +1,6 @@
 // AesGcm: AES-128/256-GCM (NIST SP 800-38D, 12-byte nonce, 16-byte tag) through the EVP API of
 // the OpenSSL inside Node (its binary exports EVP; its headers ship with Node), for the `native`
-// crypto backend (DESIGN §3, §6). One object per key: the key schedule is set once per context,
+// crypto backend. One object per key: the key schedule is set once per context,
 // each frame sets only the IV and runs in place, so no allocation and no key expansion per
 // frame. The ALTS counter, nonce mask and rekey KDF stay in JS (src/crypto/_direction.ts).
 #ifndef ALTS_NATIVE_AEAD_H_

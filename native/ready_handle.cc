@@ -1,5 +1,5 @@
 // ReadyHandle: see ready_handle.h. Level-triggered uv_poll on an fd the addon owns alone
-// (polling an fd libuv already watches fails with EEXIST, DESIGN §2), one syscall per call.
+// (polling an fd libuv already watches fails with EEXIST), one syscall per call.
 #include "ready_handle.h"
 
 #include <errno.h>
@@ -130,8 +130,15 @@ void ReadyHandle::SetWatching(bool on) {
   }
 }
 
-void ReadyHandle::DoClose() {
+void ReadyHandle::DoClose(bool abort) {
   if (box_ == nullptr) return;
+  if (abort) {
+    // Linger on, timeout 0: close(2) in OnClose discards what is unsent and sends an RST, so the
+    // peer's next read fails (ECONNRESET) instead of reading a clean EOF. Best effort: not every
+    // fd is a socket whose protocol can reset (an AF_UNIX peer sees EOF either way).
+    struct linger lg = {1, 0};
+    setsockopt(box_->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
   uv_poll_stop(&box_->poll);
   SetWatching(false);
   box_->owner = nullptr;
@@ -148,7 +155,9 @@ void ReadyHandle::OnPoll(uv_poll_t* poll, int status, int events) {
   Napi::Object obj = self->Value();  // keeps the object alive through the callback
   if (status < 0) {
     // libuv stops the poll on POLLERR and reports UV_EBADF; the socket's pending error
-    // (ECONNRESET, ...) is the real cause.
+    // (ECONNRESET, ...) is the real cause. Reading SO_ERROR clears it, so read(2) will not
+    // report it again: it returns the queued bytes, then EOF. The JS reader keeps the error and
+    // raises it once the queue is drained (docs/spec.md §3).
     self->SetWatching(false);
     int soerr = 0;
     socklen_t len = sizeof soerr;
@@ -262,7 +271,8 @@ Napi::Value ReadyHandle::ShutdownWrite(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ReadyHandle::Close(const Napi::CallbackInfo& info) {
-  DoClose();
+  bool abort = info.Length() > 0 && !info[0].IsUndefined() && BoolArg(info, 0, "abort");
+  DoClose(abort);
   return info.Env().Undefined();
 }
 

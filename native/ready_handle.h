@@ -1,4 +1,4 @@
-// ReadyHandle: one socket fd owned exclusively by the addon, watched with uv_poll (DESIGN §2).
+// ReadyHandle: one socket fd owned exclusively by the addon, watched with uv_poll.
 // The JS connection is told "readable/writable now" and then calls read/write once; no buffer
 // is held here. The fd is closed exactly once, in the uv_close callback of its poll handle.
 #ifndef ALTS_NATIVE_READY_HANDLE_H_
@@ -56,7 +56,7 @@ class ReadyHandle : public Napi::ObjectWrap<ReadyHandle> {
   static void OnClose(uv_handle_t* handle);
   static void OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg);
   void SetWatching(bool on);
-  void DoClose();
+  void DoClose(bool abort);
 
   PollBox* box_ = nullptr;  // null once closed
   bool watching_ = false;   // poll active and the JS object strongly referenced

@@ -51,16 +51,19 @@ export interface ReadyHandle {
   shutdownWrite(): number;
   /**
    * Idempotent. Stops polling at once (no further onReady) and uv_closes the poll handle; the fd
-   * is closed exactly once in the uv_close callback, i.e. later in this loop iteration.
+   * is closed exactly once in the uv_close callback, i.e. later in this loop iteration. With
+   * `abort`, SO_LINGER {on, 0} is set first, so the close resets a TCP connection (the peer reads
+   * ECONNRESET, not EOF) and discards what is unsent. A non-boolean `abort` is a TypeError.
    */
-  close(): void;
+  close(abort?: boolean): void;
 }
 
 export interface ReadyHandleConstructor {
   /**
    * Takes ownership of `fd` (sets O_NONBLOCK, uv_poll_init on the current loop). If this throws,
    * the caller still owns `fd`. `onReady(status, events)`: `status` < 0 is a libuv/system error
-   * (a socket's pending error such as -ECONNRESET; polling has then stopped), `events` is a mask
+   * (a socket's pending error such as -ECONNRESET, read and so cleared from the socket; polling
+   * has then stopped and read(2) returns what is queued, then EOF), `events` is a mask
    * of UV_READABLE | UV_WRITABLE. An exception thrown by onReady is an uncaught exception.
    */
   new (fd: number, onReady: (status: number, events: number) => void): ReadyHandle;

@@ -1,13 +1,20 @@
 /**
- * The native readiness reader (DESIGN §2): libuv's uv_poll on a socket fd the addon owns alone.
+ * The native readiness reader: libuv's uv_poll on a socket fd the addon owns alone.
  * While watching it holds nothing; on readiness it tells the connection, which borrows a
  * buffer and calls `readInto` (one read(2)). Writes go straight to write(2)/writev(2) and wait
  * for writability only when the kernel's buffer is full.
+ *
+ * A socket error reported by the poll (a reset) does not fail the connection at once: the
+ * kernel may still hold bytes the peer sent before it (AF_UNIX keeps them; so does TCP for data
+ * that arrived before the RST). The error is kept, readiness is passed on while the connection
+ * watches, and `readInto` returns what read(2) still finds, raising the error only once the
+ * queue is empty (docs/spec.md §3). Writes fail with it at once: nothing can be sent any more.
  * @module
  */
 import { AltsError } from '../errors.js';
 import type { NativeBinding, ReadyHandle } from '../native.js';
-import { EAGAIN, ENOTCONN, ioError } from './ioError.js';
+import { EAGAIN, ENOTCONN, EPIPE, ioError } from './ioError.js';
+import { type BatchSource, type BatchWriter, Outbox, WRITE_BATCHES } from './Outbox.js';
 import { AGAIN, type ReadyReader } from './types.js';
 import { WriteQueue } from './WriteQueue.js';
 
@@ -16,18 +23,26 @@ const UV_READABLE = 1;
 const UV_WRITABLE = 2;
 const UV_DISCONNECT = 4;
 
-export class NativeReader implements ReadyReader {
+export class NativeReader implements ReadyReader, BatchWriter {
   readonly kind = 'native' as const;
   onReadable: () => void = () => {};
   onError: (err: AltsError) => void = () => {};
   readonly #handle: ReadyHandle;
   readonly #queue = new WriteQueue();
+  readonly #outbox = new Outbox({
+    write: (data, done, transient) => this.#write(data, done, transient),
+    shutdownWrite: (done) => this.#shutdownNow(done),
+    refusal: () => (this.#closed || this.#endAsked ? new AltsError('CLOSED', 'write after close or end') : this.#error),
+  });
+  #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
   #wantRead = false; // the caller's wish (watchReadable)
   #pollingRead = false; // what uv_poll is doing: lags #wantRead by up to one loop turn when it turns off
   #wantWrite = false;
   #shutdown: ((err: AltsError | null) => void) | null = null;
-  #writeEnded = false;
   #closed = false;
+  /** The socket's error, seen by the poll and not yet raised by a read: see the module header. */
+  #error: AltsError | null = null;
+  #kickScheduled = false;
 
   /** Takes ownership of `fd`: it is closed exactly once, by `close()` (or the handle's finalizer). */
   constructor(binding: NativeBinding, fd: number) {
@@ -41,6 +56,10 @@ export class NativeReader implements ReadyReader {
   watchReadable(on: boolean): void {
     if (this.#closed || on === this.#wantRead) return;
     this.#wantRead = on;
+    if (this.#error !== null) {
+      if (on) this.#kickSoon();
+      return;
+    }
     if (on) {
       if (!this.#pollingRead) this.#poll(true);
     } else if (this.#pollingRead) {
@@ -64,16 +83,28 @@ export class NativeReader implements ReadyReader {
 
   readInto(buf: Uint8Array, off: number, len: number): number {
     const n = this.#handle.read(buf, off, len);
-    if (n >= 0) return n;
+    if (n > 0) return n;
+    // The queue is drained: a kept error comes now (reading SO_ERROR cleared it from the socket,
+    // so read(2) says EOF or EAGAIN where it would have said the error).
+    if (this.#error !== null && (n === 0 || n === -EAGAIN)) throw this.#error;
+    if (n === 0) return 0;
     if (n === -EAGAIN) return AGAIN;
     throw ioError('read', n);
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    if (this.#closed || this.#writeEnded) {
-      done(new AltsError('CLOSED', 'write after close or end'));
-      return;
-    }
+    this.#outbox.write(data, done, transient);
+  }
+
+  /** A message made in batches, each once the kernel has the one before (src/io/Outbox.ts). */
+  [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
+    this.#outbox.writeBatches(source, done);
+  }
+
+  /** The raw write, in the outbox's order. */
+  #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
+    // Not closed (close empties the outbox), but a message before this one may have met a reset.
+    if (this.#error !== null) return done(this.#error);
     this.#queue.push(data, done);
     if (this.#queue.length === 1) this.#flush();
     if (transient) this.#queue.detach(data);
@@ -84,16 +115,22 @@ export class NativeReader implements ReadyReader {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
-    this.#writeEnded = true;
+    this.#endAsked = true;
+    this.#outbox.shutdownWrite(done);
+  }
+
+  /** The FIN, once every write before it is queued (the outbox's order). */
+  #shutdownNow(done: (err: AltsError | null) => void): void {
     this.#shutdown = done;
     if (this.#queue.length === 0) this.#finishShutdown();
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#handle.close();
+    this.#handle.close(abort);
     const err = new AltsError('CLOSED', 'connection closed with writes pending');
+    this.#outbox.failAll(err);
     this.#queue.failAll(err);
     const sd = this.#shutdown;
     this.#shutdown = null;
@@ -109,7 +146,11 @@ export class NativeReader implements ReadyReader {
         return;
       }
       if (n < 0) {
-        this.#failWrites(ioError(bufs.length === 1 ? 'write' : 'writev', n));
+        const err = ioError(bufs.length === 1 ? 'write' : 'writev', n);
+        // Any error but EPIPE is the socket's pending error (a reset), which the send took from
+        // the socket: read(2) will no longer say it, so the read side keeps it.
+        if (n !== -EPIPE) this.#keepError(err);
+        this.#failWrites(err);
         return;
       }
       this.#queue.consume(n);
@@ -135,17 +176,50 @@ export class NativeReader implements ReadyReader {
   }
 
   #setWritable(on: boolean): void {
-    if (this.#closed || on === this.#wantWrite) return;
+    if (this.#closed || this.#error !== null || on === this.#wantWrite) return;
     this.#wantWrite = on;
     this.#poll(this.#pollingRead);
+  }
+
+  /**
+   * The socket failed: from now on it counts as readable (read(2) returns the queued bytes, then
+   * the kept error) and readiness is made here, not by the poll, which stops (libuv has stopped
+   * it already after a poll error).
+   */
+  #keepError(err: AltsError): void {
+    this.#error ??= err;
+    this.#pollingRead = false;
+    this.#wantWrite = false;
+    this.#handle.watch(false, false);
+    if (this.#wantRead) this.#kickSoon();
+  }
+
+  /**
+   * Readiness once the socket has failed: level-triggered like the poll, so it comes again every
+   * turn while the caller watches. Each one makes progress: a read returns bytes or raises the
+   * kept error, never EAGAIN.
+   */
+  #kick(): void {
+    if (this.#closed || !this.#wantRead) return;
+    this.onReadable();
+    if (!this.#closed && this.#wantRead) this.#kickSoon();
+  }
+
+  #kickSoon(): void {
+    if (this.#kickScheduled) return;
+    this.#kickScheduled = true;
+    setImmediate(() => {
+      this.#kickScheduled = false;
+      this.#kick();
+    });
   }
 
   #onPoll(status: number, events: number): void {
     if (this.#closed) return;
     if (status < 0) {
       const err = ioError('poll', status);
+      this.#keepError(err);
       this.#failWrites(err);
-      this.onError(err);
       return;
     }
     if (events & UV_WRITABLE && this.#queue.length > 0) this.#flush();

@@ -1,17 +1,26 @@
 /**
  * The stream reader: the ReadyReader contract over any Node Duplex (a net.Socket the addon
  * cannot take, a TLS socket, a test pipe). The stream runs in paused mode; its 'readable'
- * event is the readiness signal, and `readInto` copies what the stream has into the borrowed
- * buffer, putting back (unshift) what does not fit. Node's own stream buffer is outside our
- * pool: this reader is the portable fallback, not the memory-lean one.
+ * event is the readiness signal, and `readInto` takes exactly what fits the borrowed buffer
+ * (`read(n)`, n at most what the stream holds: a view of its first chunk, or one copy of the
+ * bytes spanning chunks), so each byte is copied at most twice however much the stream holds.
+ * Node's own stream buffer is outside our pool: this reader is the portable fallback, not the
+ * memory-lean one.
+ *
+ * Every way a stream ends settles a pending read (docs/spec.md §3): 'end' is EOF; 'error' is
+ * that error; 'close' with neither (destroyed without an error: an idle-timeout handler, a
+ * library) is IO_ERROR ERR_STREAM_PREMATURE_CLOSE, since a stream cut short is not a clean EOF.
+ * Bytes the stream already holds come first, then the error.
  * @module
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AltsError } from '../errors.js';
 import { fromNodeError } from './ioError.js';
+import { type BatchSource, type BatchWriter, Outbox, WRITE_BATCHES } from './Outbox.js';
 import { AGAIN, type ReadyReader } from './types.js';
 
-export class StreamReader implements ReadyReader {
+export class StreamReader implements ReadyReader, BatchWriter {
   readonly kind = 'stream' as const;
   onReadable: () => void = () => {};
   onError: (err: AltsError) => void = () => {};
@@ -21,6 +30,12 @@ export class StreamReader implements ReadyReader {
   #error: AltsError | null = null;
   #closed = false;
   #scheduled = false;
+  #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
+  readonly #outbox = new Outbox({
+    write: (data, done, transient) => this.#write(data, done, transient),
+    shutdownWrite: (done) => this.#end(done),
+    refusal: () => this.#refusal(),
+  });
 
   constructor(stream: Duplex) {
     this.#stream = stream;
@@ -33,7 +48,12 @@ export class StreamReader implements ReadyReader {
       this.#kick();
     });
     stream.on('error', (e) => {
-      this.#error = fromNodeError(e);
+      this.#error ??= fromNodeError(e);
+      this.#kick();
+    });
+    stream.on('close', () => {
+      if (this.#ended || this.#closed) return;
+      this.#error ??= new AltsError('IO_ERROR', 'stream closed before its end', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
       this.#kick();
     });
   }
@@ -45,21 +65,43 @@ export class StreamReader implements ReadyReader {
   }
 
   readInto(buf: Uint8Array, off: number, len: number): number {
+    const held = this.#stream.readableLength;
+    if (held > 0) {
+      const chunk = this.#stream.read(Math.min(len, held)) as Buffer | string | null;
+      if (chunk !== null) {
+        if (typeof chunk === 'string') throw new AltsError('IO_ERROR', 'the stream has an encoding set: it yields text, not bytes', { errno: 'EINVAL' });
+        buf.set(chunk, off);
+        // Drained: read(0) makes a stream at its end emit 'end' (and one that is not, read on).
+        if (this.#stream.readableLength === 0) this.#stream.read(0);
+        return chunk.length;
+      }
+    }
     if (this.#error) throw this.#error;
-    const chunk = this.#stream.read() as Buffer | string | null;
-    if (chunk === null) return this.#ended ? 0 : AGAIN;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const n = Math.min(len, bytes.length);
-    buf.set(bytes.subarray(0, n), off);
-    if (n < bytes.length) this.#stream.unshift(bytes.subarray(n));
-    return n;
+    if (!this.#ended) this.#stream.read(0);
+    return this.#ended ? 0 : AGAIN;
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
-    if (this.#closed || this.#stream.writableEnded || this.#stream.destroyed) {
-      done(new AltsError('CLOSED', 'write after close or end'));
-      return;
-    }
+    this.#outbox.write(data, done, transient);
+  }
+
+  /** A message made in batches, each once the stream has flushed the one before (src/io/Outbox.ts). */
+  [WRITE_BATCHES](source: BatchSource, done: (err: AltsError | null) => void): void {
+    this.#outbox.writeBatches(source, done);
+  }
+
+  /** Why a write cannot be queued now (the stream's own error once it has one), or null. */
+  #refusal(): AltsError | null {
+    if (this.#closed || this.#endAsked) return new AltsError('CLOSED', 'write after close or end');
+    if (this.#error !== null) return this.#error;
+    if (this.#stream.writableEnded || this.#stream.destroyed) return new AltsError('CLOSED', 'write after close or end');
+    return null;
+  }
+
+  /** The raw write, in the outbox's order. */
+  #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
+    // Not closed (close empties the outbox), but a message before this one may have ended the stream.
+    if (this.#stream.destroyed) return done(this.#writeResult(null));
     // A stream keeps what it is given until it is flushed: a transient buffer must be copied.
     this.#stream.write(transient ? data.slice() : data, (e) => done(this.#writeResult(e)));
   }
@@ -70,7 +112,13 @@ export class StreamReader implements ReadyReader {
    * closed on it first.
    */
   #writeResult(e: Error | null | undefined): AltsError | null {
-    if (!e) return null;
+    if (!e) {
+      // Node calls back without an error for a write its destroyed stream cut short: success
+      // only while the stream lives (a callback deferred past the destroy is not known to be).
+      if (!this.#stream.destroyed) return null;
+      if (this.#closed && this.#error === null) return new AltsError('CLOSED', 'connection closed with writes pending');
+      return this.#error ?? new AltsError('IO_ERROR', 'stream closed before the write completed', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
+    }
     const code = (e as { code?: unknown }).code;
     if (this.#closed && this.#error === null && (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE'))
       return new AltsError('CLOSED', 'connection closed with writes pending');
@@ -82,13 +130,29 @@ export class StreamReader implements ReadyReader {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
+    this.#endAsked = true;
+    this.#outbox.shutdownWrite(done);
+  }
+
+  /** The FIN, after every write before it (the outbox's order). */
+  #end(done: (err: AltsError | null) => void): void {
+    if (this.#stream.destroyed) return done(this.#writeResult(null));
     this.#stream.end((e?: Error | null) => done(this.#writeResult(e)));
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#watching = false;
+    this.#outbox.failAll(new AltsError('CLOSED', 'connection closed with writes pending'));
+    if (abort && this.#stream instanceof Socket) {
+      try {
+        this.#stream.resetAndDestroy(); // RST; only a TCP handle can (a pipe or TLS throws)
+        return;
+      } catch {
+        // not TCP: a plain destroy, which the peer sees as EOF
+      }
+    }
     this.#stream.destroy();
   }
 

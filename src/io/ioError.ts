@@ -20,3 +20,4 @@ export function fromNodeError(err: unknown): AltsError {
 
 export const EAGAIN = constants.errno.EAGAIN;
 export const ENOTCONN = constants.errno.ENOTCONN;
+export const EPIPE = constants.errno.EPIPE;

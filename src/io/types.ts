@@ -1,5 +1,5 @@
 /**
- * The I/O port a connection reads and writes through (DESIGN §3, bottom layer). Two
+ * The I/O port a connection reads and writes through (its bottom layer). Two
  * implementations with one contract: `native` (libuv readiness on an fd the addon owns, the
  * real one) and `stream` (over any Node Duplex, for sockets the addon cannot take).
  *
@@ -18,7 +18,7 @@ export interface ReadyReader {
   readonly kind: ReaderKind;
   /** Called (level-triggered) while watching and the source may be readable. Set by the owner. */
   onReadable: () => void;
-  /** Called once if the source fails outside a call (e.g. a poll error). Set by the owner. */
+  /** Called once if the source fails in a way no read will report. A socket error is not one: `readInto` raises it once the bytes queued before it are read (docs/spec.md §3). Set by the owner. */
   onError: (err: AltsError) => void;
   /** Start or stop calling `onReadable`. Cheap; idempotent. */
   watchReadable(on: boolean): void;
@@ -32,6 +32,6 @@ export interface ReadyReader {
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient?: boolean): void;
   /** After every queued write: half-close (FIN). */
   shutdownWrite(done: (err: AltsError | null) => void): void;
-  /** Release the socket at once; queued writes fail with CLOSED. Idempotent. */
-  close(): void;
+  /** Release the socket at once; queued writes fail with CLOSED. With `abort`, reset the connection (RST) so the peer sees an error, not a clean EOF. Idempotent. */
+  close(abort?: boolean): void;
 }

@@ -1,5 +1,5 @@
 /**
- * BufferPool: lends read buffers to connections only while they have bytes to hold (DESIGN §2).
+ * BufferPool: lends read buffers to connections only while they have bytes to hold (docs/spec.md §5).
  *
  * - Size classes (./sizeClass.ts): `get(size)` returns a view of exactly `size` bytes over a
  *   buffer of `classSize(size)` capacity; `outstanding` counts capacities, i.e. real memory.
@@ -9,6 +9,11 @@
  * - Waiters are served first in, first out: when bytes come back, waiters are told in order
  *   while the freed budget covers what they asked for. They are told, not handed a buffer, so
  *   a connection that was starved re-arms its readiness and borrows only when data is there.
+ * - Waiters are told asynchronously (docs/spec.md §5): `put`, `resize` and `waitFor` only
+ *   schedule the tell, in a microtask that runs once the caller's call has returned, so a
+ *   waiter's callback (and whatever it runs: another connection's listeners, a get or put on
+ *   this pool) never runs nested inside another holder's state change. The queue is examined
+ *   when the microtask runs, so a waiter cancelled before then is never told.
  * - The pool never waits on itself (docs/spec.md §3 "Pool refilled", §5). Each waiter says how
  *   many pool bytes it holds while it waits. When every byte lent is held by waiters, nobody
  *   else will ever give any back: the pool then tells the first waiter whose others fit the
@@ -60,6 +65,7 @@ export class BufferPool {
   #allocations = 0;
   #overdrafts = 0;
   #waitersHolding = 0; // the sum of the waiters' `holding`
+  #wakeScheduled = false;
   readonly #free = new Map<number, ArrayBuffer[]>();
   readonly #lent = new Set<ArrayBufferLike>();
   readonly #waiters: Waiter[] = [];
@@ -169,7 +175,7 @@ export class BufferPool {
       list.push(ab as ArrayBuffer);
       this.#retained += cap;
     }
-    this.#wake();
+    if (this.#waiters.length > 0) this.#wakeSoon();
   }
 
   /** Capacity, in pool bytes, of a buffer this pool lent. */
@@ -194,7 +200,7 @@ export class BufferPool {
     this.#waiters.push(w);
     this.#waitersHolding += holding;
     // It may fit now, or its holding may be the last lent byte not held by a waiter.
-    queueMicrotask(() => this.#wake());
+    this.#wakeSoon();
     return () => {
       const i = this.#waiters.indexOf(w);
       if (i >= 0) this.#dequeue(i);
@@ -215,21 +221,29 @@ export class BufferPool {
     return true;
   }
 
-  #wake(): void {
+  /** Tell the waiters that fit, once the current call has returned (one microtask per burst). */
+  #wakeSoon(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    queueMicrotask(this.#wake);
+  }
+
+  readonly #wake = (): void => {
+    this.#wakeScheduled = false;
     let free = this.budget - this.#outstanding;
     while (this.#waiters.length > 0) {
       const w = this.#waiters[0]!;
       if (w.cost > free) break;
       free -= w.cost;
       this.#dequeue(0);
-      w.notify();
+      tell(w);
     }
     // The pool never waits on itself: when every byte lent is held by waiters, the first one
     // whose others fit the budget is told, to borrow past it.
     if (this.#outstanding - this.#waitersHolding > 0) return;
     const i = this.#waiters.findIndex((w) => this.#outstanding - w.holding <= this.budget);
-    if (i >= 0) this.#dequeue(i).notify();
-  }
+    if (i >= 0) tell(this.#dequeue(i));
+  };
 
   #dequeue(i: number): Waiter {
     const [w] = this.#waiters.splice(i, 1);
@@ -251,5 +265,19 @@ export class BufferPool {
   #allocate(cap: number): ArrayBuffer {
     this.#allocations++;
     return new ArrayBuffer(cap);
+  }
+}
+
+/**
+ * Run a waiter's callback. One that throws must not cost the waiters after it their turn: its
+ * exception is rethrown from a microtask of its own (an uncaught exception, as from any callback).
+ */
+function tell(w: Waiter): void {
+  try {
+    w.notify();
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 }

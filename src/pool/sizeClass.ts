@@ -1,5 +1,5 @@
 /**
- * Size classes of the buffer pool (DESIGN §2). Every buffer the pool lends has one of these
+ * Size classes of the buffer pool (docs/spec.md §5). Every buffer the pool lends has one of these
  * capacities, so what a connection holds is a pure function of what it needs, which the model
  * (model/) and docs/spec.md state the same way:
  *

@@ -136,12 +136,13 @@ describe.each(READERS)('%s reader on TCP: resets', (reader) => {
   it('a reset with a write blocked on a full socket and a read pending: both settle with IO_ERROR', () =>
     onTcp(reader, new BufferPool(), async (conn, raw) => {
       raw.pause(); // the peer reads nothing: 16 MiB cannot all reach the kernel
-      const writing = conn.write(new Uint8Array(16 * 1024 * 1024));
-      const reading = conn.read(new Uint8Array(10));
+      // Handled from the start: the write may fail as soon as the reset arrives, before 'close'.
+      const writing = rejection(conn.write(new Uint8Array(16 * 1024 * 1024)));
+      const reading = rejection(conn.read(new Uint8Array(10)));
       const closed = once(raw, 'close');
       raw.resetAndDestroy();
       await closed;
-      const [w, r] = await Promise.all([rejection(writing), rejection(reading)]);
+      const [w, r] = await Promise.all([writing, reading]);
       expect(w).toMatchObject({ code: 'IO_ERROR', fault: 'io' });
       expect(['ECONNRESET', 'EPIPE']).toContain(w.errno);
       expect(r).toMatchObject({ code: 'IO_ERROR', fault: 'io' });

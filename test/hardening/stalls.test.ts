@@ -313,6 +313,8 @@ describe('one budgeted pool: it never waits on itself (hardening findings 1-3)',
     expect(told).toBe(false); // the hog holds 64 KiB: the pool is not waiting on itself
     expect(pool.stats).toMatchObject({ outstanding: 64 * 1024, waiters: 1, overdrafts: 0 });
     pool.put(hog);
+    expect(told).toBe(false); // told after put returns (docs/spec.md §5)
+    await Promise.resolve();
     expect(told).toBe(true); // now the budget covers it
     pair.peer.close();
   });

@@ -109,9 +109,12 @@ describe('BufferPool', () => {
     cancel();
     expect(told).toEqual([]);
     pool.put(a);
+    expect(told).toEqual([]); // never from inside put
+    await Promise.resolve();
     expect(told).toEqual(['first']); // the first takes the whole budget; the second waits its turn
     expect(pool.stats.waiters).toBe(1);
     pool.put(pool.get(64)!);
+    await Promise.resolve();
     expect(told).toEqual(['first', 'second']);
     pool.put(other);
   });

@@ -1,8 +1,9 @@
 /**
- * Tests written against the mutants StrykerJS left alive in src/pool (stryker.config.json,
- * `npx stryker run --mutate 'src/pool/**\/*.ts'`): the budget and retention bounds at their
- * exact edges, the free-list and retention bookkeeping (seen through `stats.allocations`),
- * double cancel of a wait, the same-class resize path, and argument checks by name.
+ * The pool's rules at their exact edges, so that a mutation run over src/pool
+ * (stryker.config.json, `npx stryker run --mutate 'src/pool/**\/*.ts'`) sees any change to them:
+ * the budget and retention bounds, the free-list and retention bookkeeping (seen through
+ * `stats.allocations`), double cancel of a wait, the same-class resize path, and argument checks
+ * by name.
  */
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/pool/BufferPool.js';

@@ -73,6 +73,7 @@ describe('BufferPool overdraft: the pool never waits on itself', () => {
     await microtasks();
     expect(told).toEqual([0]); // the grown buffer's holder is not waiting: it will give back
     pool.put(grown); // 128 lent, 128 free: the second's exchange fits the budget again
+    await microtasks();
     expect(told).toEqual([0, 1]);
     const second = pool.resize(bufs[1]!, 256, 0)!;
     expect(pool.stats).toMatchObject({ outstanding: 256, overdrafts: 1, highWater: 384 });
@@ -97,6 +98,7 @@ describe('BufferPool overdraft: the pool never waits on itself', () => {
     expect(pool.stats).toMatchObject({ outstanding: 1152, overdrafts: 2 });
     expect(pool.outstanding - pool.capacityOf(y3)).toBeLessThanOrEqual(pool.budget);
     pool.put(y3); // y's frame done: x's exchange fits
+    await microtasks();
     expect(told).toEqual(['y', 'x']);
     pool.put(x);
   });

@@ -1,0 +1,104 @@
+/**
+ * close(abort) resets the connection: on loopback TCP the peer's next read fails with
+ * ECONNRESET instead of reading a clean EOF; a plain close() sends a FIN. Both readers.
+ */
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NativeReader } from '../../src/io/NativeReader.js';
+import { StreamReader } from '../../src/io/StreamReader.js';
+import type { ReadyReader } from '../../src/io/types.js';
+import { takeOverSocket } from '../../src/native-takeover.js';
+import { closeCallbacksRan, native } from '../conn/harness.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0)) f();
+  await closeCallbacksRan();
+});
+
+/** A loopback TCP connection: our end (accepted, not yet read from) and the raw peer. */
+async function tcp(): Promise<{ ours: net.Socket; peer: net.Socket }> {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const peer = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  await once(peer, 'connect');
+  const [ours] = await accepted;
+  cleanup.push(() => {
+    peer.destroy();
+    server.close();
+  });
+  return { ours, peer };
+}
+
+/** How the peer's reading ends: 'eof', or the error code. */
+function peerEnding(peer: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    peer.on('data', () => {});
+    peer.once('end', () => resolve('eof'));
+    peer.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+}
+
+const readers: Record<string, (s: net.Socket) => ReadyReader> = {
+  native: (s) => new NativeReader(native, takeOverSocket(s, native)),
+  stream: (s) => new StreamReader(s),
+};
+
+describe('ReadyReader.close(abort) on loopback TCP', () => {
+  for (const [kind, make] of Object.entries(readers)) {
+    it(`${kind}: close(true) makes the peer's read fail with ECONNRESET`, async () => {
+      const { ours, peer } = await tcp();
+      const r = make(ours);
+      const ending = peerEnding(peer);
+      r.close(true);
+      r.close(true); // idempotent
+      expect(await ending).toBe('ECONNRESET');
+    });
+
+    it(`${kind}: close() sends a FIN: the peer reads EOF`, async () => {
+      const { ours, peer } = await tcp();
+      const r = make(ours);
+      const ending = peerEnding(peer);
+      r.close();
+      expect(await ending).toBe('eof');
+    });
+
+    it(`${kind}: close(true) fails queued writes with CLOSED`, async () => {
+      const { ours } = await tcp();
+      const r = make(ours);
+      const results: (string | null)[] = [];
+      const big = new Uint8Array(64 << 20); // more than loopback takes at once: some stays queued
+      const settled = new Promise<void>((resolve) => r.write(big, (e) => (results.push(e?.code ?? null), resolve())));
+      r.close(true);
+      await settled;
+      expect(results).toEqual(['CLOSED']);
+    });
+  }
+
+  it('native: close(abort) checks its argument and closes the fd exactly once', async () => {
+    const [a, b] = native.socketpair();
+    const h = new native.ReadyHandle(a, () => {});
+    expect(() => h.close('yes' as never)).toThrow(/"abort" expected boolean/);
+    const before = native.stats().fdsClosed;
+    h.close(true);
+    h.close(true);
+    await closeCallbacksRan();
+    expect(native.stats().fdsClosed - before).toBe(1);
+    expect(h.closed).toBe(true);
+    native.closeFd(b);
+  });
+
+  it('stream: close(true) on a stream that is not a TCP socket destroys it', async () => {
+    const [a, b] = native.socketpair();
+    const s = new net.Socket({ fd: a, readable: true, writable: true }); // a pipe handle: no RST to send
+    const r = new StreamReader(s);
+    const closed = once(s, 'close');
+    r.close(true);
+    await closed;
+    expect(s.destroyed).toBe(true);
+    native.closeFd(b);
+  });
+});
