@@ -1,6 +1,6 @@
 /**
  * Typed loader for the `alts_native` addon (binding.gyp, native/): readiness notifications
- * (libuv uv_poll) and non-blocking read/write on a socket fd the addon owns alone (DESIGN §2).
+ * (libuv uv_poll) and non-blocking read/write on a socket fd the addon owns alone.
  * The rest of `src/` imports only these interfaces, never an untyped binding.
  *
  * Loading never throws at import time: `tryLoadNative()` returns null (and
