@@ -127,10 +127,12 @@ function resolveChecked(o: ConnOptions, transport: Transport): ConnConfig {
   return Object.freeze({
     protocol: o.protocol,
     side: o.side,
-    key: o.key.slice(), // the config outlives the call: a caller reusing its buffer must not change it
+    // Copies (not slice: a Buffer's slice is a view): the config outlives the call, and a caller
+    // reusing its buffers must not change it.
+    key: new Uint8Array(o.key),
     maxFrameSize,
     backend,
-    protected: o.protected?.slice(),
+    protected: o.protected === undefined ? undefined : new Uint8Array(o.protected),
     counters: o.counters === undefined ? undefined : Object.freeze({ ...o.counters }),
     pool: o.pool ?? defaultPool(),
     reader,

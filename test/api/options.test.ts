@@ -180,8 +180,11 @@ describe('createServer resolves its options once, at creation', () => {
     expectBad(() => createServer({ ...base, side: 'server', ...bad } as unknown as ConnOptions, () => {}), want);
   });
 
-  it('changing the options object or the key buffer afterwards changes nothing', async () => {
-    const o: ConnOptions = { ...base, key: key.slice(), side: 'server', readSize: 4096 };
+  it.each([
+    ['Uint8Array', (k: Uint8Array): Uint8Array => k.slice()],
+    ['Buffer', (k: Uint8Array): Uint8Array => Buffer.from(k)],
+  ])('changing the options object or the key buffer (a %s) afterwards changes nothing', async (_kind, copy) => {
+    const o: ConnOptions = { ...base, key: copy(key), side: 'server', readSize: 4096 };
     const conns: AltsConn[] = [];
     const server = createServer(o, async (c) => {
       conns.push(c);
