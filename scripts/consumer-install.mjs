@@ -9,7 +9,7 @@
 // Also checks what the tarball ships: no private key, no test or dev script.
 // Run: node scripts/consumer-install.mjs (CI runs it after npm test). Exits 1 on any failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,7 @@ function example() {
 /** A fresh project with the tarball installed; returns the npm output. */
 function consumer(name, tarball, env) {
   const dir = join(work, name);
-  run('mkdir', ['-p', dir], work);
+  mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, type: 'module' }, null, 2));
   writeFileSync(join(dir, 'example.mjs'), example());
   const r = run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], dir, env);

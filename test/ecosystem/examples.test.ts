@@ -47,8 +47,10 @@ function readmeSnippets(readme: string): string[] {
 describe('README snippets', () => {
   const snippets = readmeSnippets(readFileSync(`${root}README.md`, 'utf8'));
 
-  it('there are three: Use, HTTP/2 and gRPC', () => {
+  it('there are three, Use, HTTP/2 and gRPC, and no code block of another language that could not run', () => {
     expect(snippets).toHaveLength(3);
+    const fences = [...readFileSync(`${root}README.md`, 'utf8').matchAll(/^```(\w+)$/gm)].map((m) => m[1]);
+    expect(new Set(fences)).toEqual(new Set(['sh', 'js']));
   });
 
   it.each([
