@@ -1,6 +1,7 @@
 /**
- * The public entry points: `wrap` an existing socket, `connect` to a server, `createServer`. The key is what the ALTS handshake negotiated (one key, both directions;
- * the counters' side bit keeps the directions apart).
+ * The public entry points: `wrap` an existing socket, `connect` to a server, `createServer`.
+ * The key is what the ALTS handshake negotiated (one key, both directions; the counters' side
+ * bit keeps the directions apart). Options are resolved and checked first (options.ts).
  * @module
  */
 import net from 'node:net';
@@ -65,7 +66,7 @@ export function wrapResolved(socket: net.Socket | Duplex, c: ConnConfig): AltsCo
  * a socketpair): the native reader owns it from now on and closes it exactly once. A bad option
  * throws before the fd is taken: the caller still owns it then.
  */
-export function wrapFd(fd: number, o: Omit<ConnOptions, 'reader'>): AltsConn {
+export function wrapFd(fd: number, o: Omit<ConnOptions, 'reader'> & { reader?: 'native' }): AltsConn {
   aint('fd', fd, 0, 2 ** 31 - 1);
   const c = resolveConnOptions(o, 'fd');
   return makeConn(new NativeReader(loadNative(), fd), c);

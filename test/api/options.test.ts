@@ -147,7 +147,7 @@ describe('wrapFd checks every option before it takes the fd', () => {
     const native = loadNative();
     const [a, b] = native.socketpair();
     try {
-      expectBad(() => wrapFd(a, { ...base, side: 'client', ...bad } as unknown as ConnOptions), want);
+      expectBad(() => wrapFd(a, { ...base, side: 'client', ...bad } as unknown as Parameters<typeof wrapFd>[1]), want);
       // The fd is still open and connected: a byte written on it arrives at the other end.
       const h = new native.ReadyHandle(b, () => {});
       const w = new native.ReadyHandle(a, () => {});
@@ -167,8 +167,8 @@ describe('wrapFd checks every option before it takes the fd', () => {
   it("wrapFd accepts reader 'native' and nothing else", () => {
     const native = loadNative();
     const [a, b] = native.socketpair();
-    expect(() => wrapFd(a, { ...base, side: 'client', reader: 'stream' } as ConnOptions)).toThrow(RangeError);
-    const conn = wrapFd(a, { ...base, side: 'client', reader: 'native' } as ConnOptions);
+    expect(() => wrapFd(a, { ...base, side: 'client', reader: 'stream' } as unknown as Parameters<typeof wrapFd>[1])).toThrow(RangeError);
+    const conn = wrapFd(a, { ...base, side: 'client', reader: 'native' });
     expect(conn.reader).toBe('native');
     conn.close();
     native.closeFd(b);
