@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The long hostile-input campaign (issue 6, item 1):
+// The long hostile-input campaign:
 //   npm run fuzz -- --runs N [--seed S] [--batch B]
 // Runs properties/hostile/fuzz.test.ts (real conns on real sockets) in batches of B cases, one
 // vitest process per batch with FC_SEED = S, S+1, ... and FC_RUNS = B, printing a progress line

@@ -1,105 +1,102 @@
 /**
- * The public entry points of DESIGN §4: `wrap` an existing socket, `connect` to a server,
- * `createServer`. The key is what the ALTS handshake negotiated (one key, both directions;
- * the counters' side bit keeps the directions apart).
+ * The public entry points: `wrap` an existing socket, `connect` to a server, `createServer`.
+ * The key is what the ALTS handshake negotiated (one key, both directions; the counters' side
+ * bit keeps the directions apart). Options are resolved and checked first (options.ts).
  * @module
  */
 import net from 'node:net';
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { aint, aoneOf } from './_check.js';
+import { aint } from './_check.js';
 import { AltsConn } from './conn/AltsConn.js';
 import { createCrypters } from './crypto/index.js';
+import { isAltsError } from './errors.js';
 import { NativeReader } from './io/NativeReader.js';
 import { fromNodeError } from './io/ioError.js';
 import { StreamReader } from './io/StreamReader.js';
-import type { ReaderKind, ReadyReader } from './io/types.js';
-import { loadNative, tryLoadNative } from './native.js';
+import type { ReadyReader } from './io/types.js';
+import { loadNative } from './native.js';
 import { takeOverSocket } from './native-takeover.js';
-import { BufferPool } from './pool/BufferPool.js';
-import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from './record/constants.js';
-import type { RecordOptions } from './protector.js';
+import { resolveConnectOptions, resolveConnOptions, type ConnConfig, type ConnectOptions, type ConnOptions } from './options.js';
 
-export interface ConnOptions extends RecordOptions {
-  /** Where read buffers come from. Default: one pool shared by every connection without one. */
-  pool?: BufferPool;
-  /** 'native' (libuv readiness on an fd the addon owns; the default where the addon loaded) or 'stream'. */
-  reader?: ReaderKind;
-  /** Bytes borrowed for a read from idle. Default 64 KiB. */
-  readSize?: number;
-}
-export interface ConnectOptions extends ConnOptions {
-  host: string;
-  port: number;
-}
-
-let sharedPool: BufferPool | null = null;
-/** The pool connections use when given none. */
-export function defaultPool(): BufferPool {
-  return (sharedPool ??= new BufferPool());
-}
-
-/** Which reader a connection gets when it does not ask: native where the addon loaded. */
-export function defaultReader(): ReaderKind {
-  return tryLoadNative() ? 'native' : 'stream';
-}
+export { defaultPool, defaultReader, type ConnectOptions, type ConnOptions } from './options.js';
 
 /**
  * Run the record protocol over `socket`. With the native reader the socket must be a connected
  * one Node has not read a byte from (accepted with `pauseOnConnect`, or wrapped in its
  * 'connection' or 'connect' listener): its fd is taken over and the net.Socket destroyed
- * (native-takeover.ts). Any Duplex works with 'stream'.
+ * (native-takeover.ts). Any Duplex works with 'stream'. Every option is checked before the
+ * socket is touched: a bad one throws and leaves the socket as it was.
  */
 export function wrap(socket: net.Socket | Duplex, o: ConnOptions): AltsConn {
-  const crypters = createCrypters({ ...o, lazy: true });
-  const maxFrameSize = o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-  aint('maxFrameSize', maxFrameSize, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
-  const kind = o.reader ?? (socket instanceof net.Socket ? defaultReader() : 'stream');
-  aoneOf('reader', kind, ['native', 'stream'] as const);
-  if (o.pool !== undefined && !(o.pool instanceof BufferPool)) throw new TypeError('"pool" expected BufferPool');
-  // Frames are whole messages: send them now, as gRPC does (Nagle would hold back a frame's tail).
-  if (socket instanceof net.Socket) socket.setNoDelay(true);
+  const isSocket = socket instanceof net.Socket;
+  if (!isSocket && !isDuplex(socket)) throw new TypeError('"socket" expected net.Socket or Duplex');
+  return wrapResolved(socket, resolveConnOptions(o, isSocket ? 'socket' : 'duplex'));
+}
+
+function isDuplex(v: unknown): v is Duplex {
+  const d = v as Partial<Duplex> | null;
+  return typeof d?.write === 'function' && typeof d.on === 'function' && typeof d.read === 'function';
+}
+
+/** @internal `wrap` with options already resolved (createServer and the grpc connector resolve once). */
+export function wrapResolved(socket: net.Socket | Duplex, c: ConnConfig): AltsConn {
   let reader: ReadyReader;
-  if (kind === 'native') {
-    if (!(socket instanceof net.Socket)) throw new TypeError('"socket" expected net.Socket for the native reader');
-    reader = new NativeReader(loadNative(), takeOverSocket(socket));
+  if (c.reader === 'native') {
+    // resolveConnOptions allows 'native' only for a net.Socket, with the addon loaded.
+    const binding = loadNative();
+    // Frames are whole messages: send them now, as gRPC does (Nagle would hold back a frame's tail).
+    (socket as net.Socket).setNoDelay(true);
+    const fd = takeOverSocket(socket as net.Socket, binding); // throws leaving the socket untouched
+    try {
+      reader = new NativeReader(binding, fd);
+    } catch (e) {
+      binding.closeFd(fd); // the ReadyHandle did not take it: nothing else would close it
+      throw e;
+    }
   } else {
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
     reader = new StreamReader(socket);
   }
-  return makeConn(reader, o, crypters, maxFrameSize);
+  return makeConn(reader, c);
 }
 
 /**
  * Run the record protocol over a socket fd the caller hands over (e.g. from a native accept or
- * a socketpair): the native reader owns it from now on and closes it exactly once.
+ * a socketpair): the native reader owns it from now on and closes it exactly once. A bad option
+ * throws before the fd is taken: the caller still owns it then.
  */
-export function wrapFd(fd: number, o: Omit<ConnOptions, 'reader'>): AltsConn {
+export function wrapFd(fd: number, o: Omit<ConnOptions, 'reader'> & { reader?: 'native' }): AltsConn {
   aint('fd', fd, 0, 2 ** 31 - 1);
-  const crypters = createCrypters({ ...o, lazy: true });
-  const maxFrameSize = o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-  aint('maxFrameSize', maxFrameSize, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
-  return makeConn(new NativeReader(loadNative(), fd), o, crypters, maxFrameSize);
+  const c = resolveConnOptions(o, 'fd');
+  return makeConn(new NativeReader(loadNative(), fd), c);
 }
 
-function makeConn(reader: ReadyReader, o: ConnOptions, crypters: ReturnType<typeof createCrypters>, maxFrameSize: number): AltsConn {
-  if (o.pool !== undefined && !(o.pool instanceof BufferPool)) throw new TypeError('"pool" expected BufferPool');
-  return new AltsConn({
-    reader,
-    pool: o.pool ?? defaultPool(),
-    inbound: crypters.inbound,
-    outbound: crypters.outbound,
-    maxFrameSize,
-    ...(o.readSize !== undefined && { readSize: o.readSize }),
-    ...(o.protected !== undefined && { protected: o.protected }),
-  });
+function makeConn(reader: ReadyReader, c: ConnConfig): AltsConn {
+  try {
+    const crypters = createCrypters({ ...c, lazy: true }); // checked already by resolveConnOptions
+    return new AltsConn({
+      reader,
+      pool: c.pool,
+      inbound: crypters.inbound,
+      outbound: crypters.outbound,
+      maxFrameSize: c.maxFrameSize,
+      readSize: c.readSize,
+      ...(c.protected !== undefined && { protected: c.protected }),
+    });
+  } catch (e) {
+    reader.close();
+    throw e;
+  }
 }
 
-/** Connect over TCP and run the record protocol as `o.side` (normally 'client'). */
+/**
+ * Connect over TCP and run the record protocol as `o.side` (normally 'client'). Every option is
+ * checked before the connection is opened; a failure after it is open closes it.
+ */
 export async function connect(o: ConnectOptions): Promise<AltsConn> {
-  if (typeof o?.host !== 'string') throw new TypeError('"host" expected string');
-  aint('port', o.port, 1, 65535);
-  createCrypters(o); // check the key and protocol before touching the network
-  const socket = net.connect({ host: o.host, port: o.port });
+  const c = resolveConnectOptions(o);
+  const socket = net.connect({ host: c.host, port: c.port });
   // Paused before 'connect', Node never starts reading it, so the addon can take the fd whole.
   socket.pause();
   try {
@@ -108,7 +105,12 @@ export async function connect(o: ConnectOptions): Promise<AltsConn> {
     socket.destroy();
     throw fromNodeError(e);
   }
-  return wrap(socket, o);
+  try {
+    return wrapResolved(socket, c);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
 }
 
 export interface AltsServer {
@@ -117,35 +119,60 @@ export interface AltsServer {
   close(): Promise<void>;
   /** Connections accepted and not yet closed. */
   readonly connections: ReadonlySet<AltsConn>;
-  /** Errors outside any connection (accept failures, a connection that could not be set up). */
+  /**
+   * Errors outside the protocol of a live connection: a connection that could not be set up,
+   * a handler that threw or whose promise rejected (that connection is closed). Without a
+   * listener each one is a process warning instead; the server keeps serving either way.
+   */
   on(event: 'error', listener: (err: Error) => void): AltsServer;
 }
 
-/** Accept TCP connections and run the record protocol on each as `o.side` (normally 'server'). */
-export function createServer(o: ConnOptions, onConn: (c: AltsConn) => void): AltsServer {
-  createCrypters(o); // fail now on a bad key, not on the first connection
+/** What createServer calls with each connection; a promise it returns is watched for rejection. */
+export type ConnHandler = (conn: AltsConn) => void | PromiseLike<unknown>;
+
+/**
+ * Accept TCP connections and run the record protocol on each as `o.side` (normally 'server').
+ * The options are resolved once, here: a bad one throws now, not at the first connection.
+ */
+export function createServer(o: ConnOptions, onConn: ConnHandler): AltsServer {
+  const c = resolveConnOptions(o, 'socket');
   if (typeof onConn !== 'function') throw new TypeError('"onConn" expected function');
-  // Load the addon now, while fds are plentiful, not at the first connection (see native.ts).
-  if (o.reader === undefined) tryLoadNative();
   const conns = new Set<AltsConn>();
+  let closing = false;
   const forget = function (this: AltsConn): void {
     conns.delete(this);
+  };
+  // One failure, one report: on 'error' when someone listens, else a warning; never a crash.
+  const report = (e: unknown): void => {
+    const err = e instanceof Error ? e : new Error(`alts-record: connection handler failed with ${String(e)}`, { cause: e });
+    if (server.listenerCount('error') > 0) server.emit('error', err);
+    else process.emitWarning(err);
   };
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     let conn: AltsConn;
     try {
-      conn = wrap(socket, o);
+      conn = wrapResolved(socket, c);
     } catch (e) {
+      // One connection that could not be set up (e.g. IO_ERROR EMFILE from the takeover's dup).
       socket.destroy();
-      // One connection that could not be set up (e.g. IO_ERROR EMFILE from the takeover's dup)
-      // must not take the server down: without an 'error' listener it becomes a warning.
-      if (server.listenerCount('error') > 0) server.emit('error', e);
-      else process.emitWarning(e as Error);
+      report(e);
       return;
     }
     conns.add(conn);
     conn.on('close', forget); // 'close' comes once; one shared listener, no closure per connection
-    onConn(conn);
+    const failed = (e: unknown): void => {
+      conn.close();
+      // close() below closes every connection: a handler's read failing CLOSED then is no fault.
+      if (!(closing && isAltsError(e) && e.code === 'CLOSED')) report(e);
+    };
+    let result: ReturnType<ConnHandler>;
+    try {
+      result = onConn(conn);
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') (result as PromiseLike<unknown>).then(undefined, failed);
   });
   const api: AltsServer = {
     connections: conns,
@@ -156,7 +183,8 @@ export function createServer(o: ConnOptions, onConn: (c: AltsConn) => void): Alt
       return { port: (server.address() as net.AddressInfo).port };
     },
     close() {
-      for (const c of conns) c.close();
+      closing = true;
+      for (const conn of conns) conn.close();
       return new Promise((resolve) => server.close(() => resolve()));
     },
     on(event, listener) {

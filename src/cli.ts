@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `alts-record` command (package.json "bin"): `alts-record bench <name> [options]` runs one
- * of the benchmarks of src/bench (DESIGN §6; a benchmark, never a test), `alts-record --help`
+ * of the benchmarks of src/bench (a benchmark, never a test), `alts-record --help`
  * says how. A usage error exits with code 2, a failed bench with 1.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * alts-record: the gRPC ALTS record protocol (DESIGN §1, §4). Public entry point.
+ * alts-record: the gRPC ALTS record protocol. Public entry point.
  * @module
  */
 export { createProtector, type Protector, type RecordOptions, type UnprotectResult } from './protector.js';
@@ -9,7 +9,7 @@ export * from './record/constants.js';
 export { availableBackends, createCrypters, defaultBackend, registerBackend, type BackendFactory, type CrypterOptions } from './crypto/index.js';
 export { frameBytesAt, openFrame, sealedSize, sealFrames, sealFramesInto } from './record/frame.js';
 export { connect, createServer, wrap, wrapFd, defaultPool, defaultReader } from './api.js';
-export type { AltsServer, ConnOptions, ConnectOptions } from './api.js';
+export type { AltsServer, ConnHandler, ConnOptions, ConnectOptions } from './api.js';
 export { AltsConn, type ConnState, type ConnStats } from './conn/AltsConn.js';
 export { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './pool/BufferPool.js';
 export { classSize } from './pool/sizeClass.js';

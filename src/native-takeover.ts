@@ -1,5 +1,5 @@
 /**
- * Taking a connected socket over from Node (DESIGN §2): the addon may only poll an fd libuv
+ * Taking a connected socket over from Node: the addon may only poll an fd libuv
  * does not already watch, and Node must not have read a byte of it. So: dup the fd (CLOEXEC),
  * destroy the net.Socket (libuv closes its own fd and stops any read it had started; the
  * connection lives on in the dup), and hand the dup to a ReadyHandle. All of it is synchronous,

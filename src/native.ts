@@ -1,6 +1,6 @@
 /**
  * Typed loader for the `alts_native` addon (binding.gyp, native/): readiness notifications
- * (libuv uv_poll) and non-blocking read/write on a socket fd the addon owns alone (DESIGN §2).
+ * (libuv uv_poll) and non-blocking read/write on a socket fd the addon owns alone.
  * The rest of `src/` imports only these interfaces, never an untyped binding.
  *
  * Loading never throws at import time: `tryLoadNative()` returns null (and
@@ -195,6 +195,42 @@ export function loadNative(): NativeBinding {
   const r = attempt();
   if (r.binding === null) throw r.error!;
   return r.binding;
+}
+
+/**
+ * The addon for an option that asked for it (`"reader" 'native'`): without it a RangeError
+ * naming the option, the fix and the alternative, with the load error as its cause.
+ */
+export function requireNative(option: string, instead: string): NativeBinding {
+  const r = attempt();
+  if (r.binding !== null) return r.binding;
+  throw new RangeError(`"${option}" 'native' needs the alts_native addon, which did not load (${reason(r.error)}): ${FIX} (or use ${instead})`, {
+    cause: r.error,
+  });
+}
+
+/** The load error in a few words: "not built" when no file was there, else the first line of the cause. */
+function reason(e: Error | null): string {
+  const cause = e?.cause;
+  if (cause === undefined || notFound(cause)) return 'not built';
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
+}
+
+let warned = false;
+
+/**
+ * Called when a connection that did not choose a reader gets the stream reader because the addon
+ * did not load: the first time in this process, one warning (code ALTS_NATIVE_FALLBACK) that
+ * names the cost and the fix.
+ */
+export function warnNativeFallback(): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(
+    `alts-record: native addon not loaded (${reason(attempt().error)}); using the stream reader: ` +
+      `Node's stream buffers hold memory while connections wait. To fix it, ${FIX}.`,
+    { code: 'ALTS_NATIVE_FALLBACK' },
+  );
 }
 
 /** The addon, or null when it cannot be loaded (see `nativeLoadError()`). Cached. */

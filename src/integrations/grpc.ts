@@ -16,12 +16,11 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
-import { aoneOf } from '../_check.js';
-import { defaultReader, wrap, type ConnOptions } from '../api.js';
+import { wrapResolved } from '../api.js';
 import type { AltsConn } from '../conn/AltsConn.js';
-import { createCrypters } from '../crypto/index.js';
 import { nothingRead } from '../native-takeover.js';
 import type { Side } from '../crypto/types.js';
+import { resolveConnOptions, type ConnConfig, type ConnOptions } from '../options.js';
 
 export interface AltsChannelOptions extends Omit<ConnOptions, 'side'> {
   /** The side this channel speaks as. Default 'client'. */
@@ -55,9 +54,8 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
   if (o === null || typeof o !== 'object') throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
   if (o.onConn !== undefined && typeof o.onConn !== 'function') throw new TypeError('"onConn" expected function');
   const { onConn, ...rest } = o;
-  const connOptions: ConnOptions = { ...rest, side: o.side ?? 'client' };
-  createCrypters(connOptions); // a bad key or protocol fails here, not on every reconnect
-  if (o.reader !== undefined) aoneOf('reader', o.reader, ['native', 'stream'] as const);
+  // Resolved once: a bad option fails here, not on every reconnect.
+  const config = resolveConnOptions({ ...rest, side: o.side ?? 'client' }, 'socket');
   const grpc = loadGrpc();
 
   class AltsChannelCredentials extends grpc.ChannelCredentials {
@@ -71,7 +69,7 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
       const callCreds = callCredentials ?? grpc.CallCredentials.createEmpty();
       return {
         async connect(socket: net.Socket) {
-          const conn = wrapForChannel(socket, connOptions);
+          const conn = wrapForChannel(socket, config);
           try {
             onConn?.(conn);
           } catch (e) {
@@ -96,7 +94,6 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
  * 'connect'; a proxy's CONNECT exchange is the exception): the native reader takes the fd whole
  * (takeOverSocket). If Node has read bytes, or without the addon, the stream reader runs.
  */
-function wrapForChannel(socket: net.Socket, o: ConnOptions): AltsConn {
-  const want = o.reader ?? defaultReader();
-  return wrap(socket, { ...o, reader: want === 'native' && nothingRead(socket) ? 'native' : 'stream' });
+function wrapForChannel(socket: net.Socket, c: ConnConfig): AltsConn {
+  return wrapResolved(socket, c.reader === 'native' && !nothingRead(socket) ? { ...c, reader: 'stream' } : c);
 }

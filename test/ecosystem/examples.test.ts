@@ -1,18 +1,23 @@
 /**
- * The README's HTTP/2 and gRPC examples run as written: each examples/*.mjs is a child process
- * importing the built package by name ('alts-record', 'alts-record/grpc' through its
- * "exports"), so `npm test` (which builds first) keeps them true. Each exits 0 only when every
- * reply arrived intact.
+ * The README's snippets and the examples run as written: each ```js block of README.md (every
+ * one is a whole program) and each examples/*.mjs is a child process importing the built
+ * package by name ('alts-record', 'alts-record/grpc' through its "exports"), so `npm test`
+ * (which builds first) keeps them true. Each must end by itself, exit 0 and print nothing on
+ * stderr (no warning, no unhandled rejection).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-function run(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `script` (a file), or `source` as an ES module read from stdin, from the package root. */
+function run(script: string, source?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    const args = source === undefined ? [script] : ['--input-type=module'];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
+    child.stdin.end(source ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -31,5 +36,31 @@ describe('examples', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(summary);
+  });
+});
+
+/** The ```js blocks of README.md, in order. */
+function readmeSnippets(readme: string): string[] {
+  return [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+describe('README snippets', () => {
+  const snippets = readmeSnippets(readFileSync(`${root}README.md`, 'utf8'));
+
+  it('there are three, Use, HTTP/2 and gRPC, and no code block of another language that could not run', () => {
+    expect(snippets).toHaveLength(3);
+    const fences = [...readFileSync(`${root}README.md`, 'utf8').matchAll(/^```(\w+)$/gm)].map((m) => m[1]);
+    expect(new Set(fences)).toEqual(new Set(['sh', 'js']));
+  });
+
+  it.each([
+    ['Use', 0, /^echoed "hello" over the (native|stream) reader\n$/],
+    ['HTTP/2', 1, /^hello over HTTP\/2 over ALTS\n$/],
+    ['gRPC', 2, /^hello, ALTS\n$/],
+  ])('the %s snippet runs as pasted and ends by itself', async (_name, i, out) => {
+    const { code, stdout, stderr } = await run('', snippets[i]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(out);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * @grpc/grpc-js over alts-record (issue 6, item 7): the server accepts TCP with createServer
+ * @grpc/grpc-js over alts-record: the server accepts TCP with createServer
  * (native reader) and injects each conn's Duplex with Server#createConnectionInjector; the
  * client's channel runs on altsChannelCredentials (src/integrations/grpc.ts), which takes
  * grpc-js's own TCP socket over. Unary, server-, client-streaming and bidi RPCs of several MiB

@@ -1,5 +1,5 @@
 /**
- * node:http2 over alts-record (issue 6, item 6): a real http2 server and client, each end an
+ * node:http2 over alts-record: a real http2 server and client, each end an
  * AltsConn with the native reader on loopback TCP, joined through conn.toDuplex() (the server
  * gets it by emitting 'connection', the client by `createConnection`). Multi-MiB streamed
  * responses and uploads, 64 streams open at once, every byte checked by hash, then a clean
