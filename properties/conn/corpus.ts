@@ -23,6 +23,7 @@ import { SpuriousWakeupCommand } from './commands/SpuriousWakeupCommand.js';
 import type { ConnCommand } from './commands/step.js';
 import { native, plaintextFor, PROTOCOL, Real, runKey } from './Real.js';
 import { settle } from './sync.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 const hex = (b: Uint8Array | number[]) => Buffer.from(b).toString('hex');
 
@@ -156,8 +157,8 @@ export function observe(real: Real): TraceExpect {
     outstanding: real.pool.outstanding,
     bytesRead: c.stats.bytesRead,
     eofRead: real.eofWakeups > 0, // a read(2) returned 0
-    watching: c.watching,
-    starved: c.starved,
+    watching: testHooks(c).watching,
+    starved: testHooks(c).starved,
     error: c.error?.code ?? null,
     reads: real.reads.map((r) => ({ ...r.outcome })),
     deliveredHex: hex(real.delivered),
@@ -181,7 +182,7 @@ export async function replayTrace(t: Trace, check: (i: number, want: TraceExpect
           real.read(input.n);
           break;
         case 'wakeup':
-          real.conn.simulateWakeup();
+          testHooks(real.conn).simulateWakeup();
           break;
         case 'hogTake': {
           const b = real.pool.get(input.size);

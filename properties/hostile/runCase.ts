@@ -14,6 +14,7 @@ import { MAX_CLASS } from '../../src/pool/sizeClass.js';
 import { native } from '../../test/conn/harness.js';
 import { loopTurn, openFds, pairOf, until } from '../../test/hardening/pairs.js';
 import { buildStream, chunksOf, oracle, type HostileCase, type ReadStep } from './streams.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 /** A case that takes longer than this has hung (a hang guard, not a synchronisation). */
 export const CASE_TIMEOUT_MS = 20_000;
@@ -88,7 +89,7 @@ export async function runCase(c: HostileCase): Promise<string> {
     })();
     const hang = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`hung: state=${conn.state} held=${conn.heldBytes} watching=${conn.watching} starved=${conn.starved} bytesRead=${conn.stats.bytesRead}/${stream.length}`)),
+        () => reject(new Error(`hung: state=${conn.state} held=${conn.heldBytes} watching=${testHooks(conn).watching} starved=${testHooks(conn).starved} bytesRead=${conn.stats.bytesRead}/${stream.length}`)),
         CASE_TIMEOUT_MS,
       );
     });

@@ -32,6 +32,6 @@ export interface ReadyReader {
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient?: boolean): void;
   /** After every queued write: half-close (FIN). */
   shutdownWrite(done: (err: AltsError | null) => void): void;
-  /** Release the socket at once; queued writes fail with CLOSED. Idempotent. */
-  close(): void;
+  /** Release the socket at once; queued writes fail with CLOSED. With `abort`, reset the connection (RST) so the peer sees an error, not a clean EOF. Idempotent. */
+  close(abort?: boolean): void;
 }

@@ -20,7 +20,7 @@
  * @module
  */
 import { AltsError } from '../errors.js';
-import type { RecordProtocol, Side } from '../crypto/types.js';
+import type { RecordProtocol, Side } from './types.js';
 
 export const COUNTER_BYTES = 12;
 /** The side bit: byte 11 of the server→client counter. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { abytes, aint } from '../_check.js';
-import type { DirectionCrypter } from '../crypto/types.js';
+import type { DirectionCrypter } from './types.js';
 import { AltsError } from '../errors.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,

@@ -1,0 +1,451 @@
+/**
+ * The read side of a connection (docs/spec.md §2, §3): one explicit phase value, one loop.
+ *
+ *   live      the socket may bring more bytes; maybe waiting for the pool (starve)
+ *   reading   inside the one read(2) of a readiness (the `readable` state)
+ *   draining  read(2) returned 0: what is held is handed up, then clean EOF
+ *   done      nothing held, every read settles at once (clean EOF, failed, or closed)
+ *
+ * The buffer and its frames live in a FrameReader (the rules of docs/spec.md §1, shared with
+ * createProtector); the phase says where the bytes come from. Everything that can move the
+ * conn (the poller, the pool telling a waiter, a caller's read or close) sets what it brings and
+ * calls `run`; `run` takes one step at a time until none is left, and emits the events of each
+ * step once it is complete. A call that arrives while the loop runs (a listener, a pool
+ * callback) is picked up by the running loop, never nested in it. Anything thrown inside a step
+ * fails the connection with an AltsError (INTERNAL for a broken invariant) and releases
+ * everything.
+ * @module
+ */
+import { AltsError } from '../errors.js';
+import { AGAIN, type ReadyReader } from '../io/types.js';
+import type { BufferPool } from '../pool/BufferPool.js';
+import { classSize } from '../pool/sizeClass.js';
+import { FRAME_OVERHEAD } from '../record/constants.js';
+import type { FrameReader } from '../record/FrameReader.js';
+import type { ConnEventName, ConnState, ConnStats } from './events.js';
+import { PendingRead } from './PendingRead.js';
+
+/** A wait for the pool; `told` once it says it can lend. */
+export interface PoolWait {
+  told: boolean;
+  cancel: () => void;
+}
+
+export type Phase =
+  | { kind: 'live'; starve: PoolWait | null }
+  | { kind: 'reading'; fresh: boolean; starve: PoolWait | null }
+  | { kind: 'draining' }
+  | { kind: 'done'; end: 'eof' | 'failed' | 'closed'; error: AltsError | null };
+
+export interface ReadSideParts {
+  io: ReadyReader;
+  pool: BufferPool;
+  frames: FrameReader;
+  stats: ConnStats;
+  readSize: number;
+  leftover: Uint8Array | null;
+  emit: (event: ConnEventName, ...args: unknown[]) => void;
+  /** The read side is done (clean EOF): the conn gives the socket back if writing is done too. */
+  onEof: () => void;
+}
+
+export class ReadSide {
+  phase: Phase = { kind: 'live', starve: null };
+  pending: PendingRead | null = null;
+  /** The conn gave its socket back. */
+  released = false;
+  readonly #p: ReadSideParts;
+  #leftover: Uint8Array | null;
+  #woken: 'poll' | 'hook' | null = null;
+  #watching = false; // what the reader was last told
+  #running = false;
+  #stepping = false;
+  #again = false;
+  #closeWanted = false;
+  #events: [ConnEventName, unknown[]][] = [];
+  #lastState: ConnState = 'idle';
+
+  constructor(p: ReadSideParts) {
+    this.#p = p;
+    this.#leftover = p.leftover;
+    p.io.onReadable = () => {
+      if (!this.#watching) return; // level-triggered readiness nobody asked for
+      this.#woken ??= 'poll';
+      this.run();
+    };
+    p.io.onError = (e) => this.fail(e);
+  }
+
+  get state(): ConnState {
+    const ph = this.phase;
+    if (ph.kind === 'done') return 'closed';
+    if (ph.kind === 'reading') return 'readable';
+    const fr = this.#p.frames;
+    if (fr.buf === null) return 'idle';
+    try {
+      return fr.ready ? 'decrypted' : 'partial';
+    } catch {
+      return 'decrypted'; // a bad length field at the front: the next step fails on it
+    }
+  }
+
+  get heldBytes(): number {
+    const b = this.#p.frames.buf;
+    return b === null ? 0 : b.buffer.byteLength;
+  }
+
+  get watching(): boolean {
+    return this.#watching;
+  }
+
+  get starved(): boolean {
+    const ph = this.phase;
+    return (ph.kind === 'live' || ph.kind === 'reading') && ph.starve !== null;
+  }
+
+  get error(): AltsError | null {
+    return this.phase.kind === 'done' ? this.phase.error : null;
+  }
+
+  /** Start a read (the conn checked the arguments). */
+  start(r: PendingRead): void {
+    const ph = this.phase;
+    if (this.pending) return r.reject(new AltsError('READ_IN_PROGRESS', 'a read is already pending'));
+    if (ph.kind === 'done' && ph.error) return r.reject(ph.error);
+    if (ph.kind === 'done' && ph.end === 'closed') return r.reject(new AltsError('CLOSED', 'read after close'));
+    this.pending = r;
+    this.run();
+  }
+
+  /** The test hook: the readable path now, watching or not. */
+  wakeup(): void {
+    this.#woken = 'hook';
+    this.run();
+  }
+
+  /** Close now: the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
+  close(): void {
+    if (this.released) return;
+    if (this.#stepping) {
+      this.#closeWanted = true; // called from inside a step (a foreign callback): at the next boundary
+      this.#again = true;
+      return;
+    }
+    this.#end(new AltsError('CLOSED', 'connection closed'), false);
+  }
+
+  /** A fatal error: kept for every later read; everything given back; the socket closed (reset, for a peer's fault). */
+  fail(err: AltsError): void {
+    if (this.phase.kind === 'done' && this.phase.error) return;
+    this.#end(err, true);
+    this.run(); // emit what ending changed
+  }
+
+  /** Give the socket back (both directions done, or the end of a failure or close). */
+  release(abort = false): void {
+    if (this.released) return;
+    this.released = true;
+    this.#releaseBuffers();
+    this.#p.io.close(abort);
+    this.#events.push(['close', []]);
+  }
+
+  /** Take steps until nothing more would happen; emit each step's events once it is complete. */
+  run(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    let listenerError: unknown = null;
+    try {
+      for (;;) {
+        this.#again = false;
+        let moved: boolean;
+        this.#stepping = true;
+        try {
+          moved = this.#closeWanted ? this.#closeNow() : this.#step();
+        } catch (e) {
+          this.#stepping = false;
+          this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true);
+          moved = true;
+        }
+        this.#stepping = false;
+        listenerError ??= this.#flush();
+        if (!moved && !this.#again) break;
+      }
+    } finally {
+      this.#running = false;
+    }
+    if (listenerError !== null) throw listenerError; // a listener's own exception, after the conn is consistent
+  }
+
+  #closeNow(): boolean {
+    this.#closeWanted = false;
+    this.#stepping = false;
+    this.#end(new AltsError('CLOSED', 'connection closed'), false);
+    return true;
+  }
+
+  /** Emit the state change and the queued events of the step just taken; returns a listener's exception, if any. */
+  #flush(): unknown {
+    let err: unknown = null;
+    const s = this.state;
+    if (s !== this.#lastState) {
+      this.#lastState = s;
+      this.#events.unshift(['state', [s, this.heldBytes]]);
+    }
+    while (this.#events.length > 0) {
+      const [name, args] = this.#events.shift()!;
+      try {
+        this.#p.emit(name, ...args);
+      } catch (e) {
+        err ??= e;
+      }
+    }
+    return err;
+  }
+
+  /** One step: true if it changed something (take another). */
+  #step(): boolean {
+    const ph = this.phase;
+    switch (ph.kind) {
+      case 'done':
+        this.#woken = null;
+        return this.#settle(ph);
+      case 'reading':
+        return this.#readOnce(ph.fresh, ph.starve);
+      case 'draining':
+        this.#woken = null; // nothing more can come
+        return this.#serve();
+      case 'live':
+        if (ph.starve?.told) {
+          ph.starve = null;
+          this.#events.push(['resumed', []]);
+          this.#normalize();
+          return true;
+        }
+        if (this.#woken !== null) return this.#readiness(ph);
+        return this.#serve();
+    }
+  }
+
+  /** A done read side settles the pending read at once. */
+  #settle(ph: Extract<Phase, { kind: 'done' }>): boolean {
+    const r = this.pending;
+    if (r === null) return false;
+    this.pending = null;
+    if (ph.error) r.reject(ph.error);
+    else if (ph.end === 'eof') r.resolveEof();
+    else r.reject(new AltsError('CLOSED', 'connection closed'));
+    return true;
+  }
+
+  /** Readiness (or the test hook): borrow if needed, then the read(2) in the next step. */
+  #readiness(ph: Extract<Phase, { kind: 'live' }>): boolean {
+    const hook = this.#woken === 'hook';
+    this.#woken = null;
+    if (!hook && !this.#watching) return false;
+    const { frames: fr, pool, stats, readSize } = this.#p;
+    stats.wakeups++;
+    let fresh = false;
+    if (fr.buf === null) {
+      const buf = pool.get(readSize, 0); // it would wait holding nothing: the pool never waits on itself
+      if (buf === null) {
+        this.#starve(readSize, 0);
+        return true;
+      }
+      fr.attach(buf);
+      fresh = true;
+    }
+    if (fr.buf!.length === fr.end) {
+      this.#setWatching(false); // starved on growth, or full of whole frames: the pool or a read will move it
+      return false;
+    }
+    this.phase = { kind: 'reading', fresh, starve: ph.starve };
+    return true;
+  }
+
+  /** The one read(2), from the handshake's leftovers first. */
+  #readOnce(fresh: boolean, starve: PoolWait | null): boolean {
+    const { frames: fr, stats } = this.#p;
+    const buf = fr.buf!;
+    this.phase = { kind: 'live', starve };
+    const n = this.#pull(buf, fr.end, buf.length - fr.end); // IO_ERROR fails the conn (run)
+    if (n === AGAIN) {
+      stats.spuriousWakeups++;
+      if (fresh) this.#putBuffer();
+      this.#events.push(['wakeup', [{ spurious: true, bytes: 0 }]]);
+      return true;
+    }
+    if (n === 0) {
+      starve?.cancel();
+      this.phase = { kind: 'draining' };
+      this.#setWatching(false);
+      if (fresh) this.#putBuffer();
+      this.#events.push(['wakeup', [{ spurious: false, bytes: 0 }]]);
+      this.#normalize();
+      return true;
+    }
+    fr.end += n;
+    stats.bytesRead += n;
+    this.#events.push(['wakeup', [{ spurious: false, bytes: n }]]);
+    this.#normalize();
+    return true;
+  }
+
+  #pull(buf: Uint8Array, off: number, len: number): number {
+    const left = this.#leftover;
+    if (left !== null) {
+      const n = Math.min(len, left.length);
+      buf.set(left.subarray(0, n), off);
+      this.#leftover = n === left.length ? null : left.subarray(n);
+      return n;
+    }
+    this.#p.stats.reads++;
+    return this.#p.io.readInto(buf, off, len);
+  }
+
+  /** Hand up what is held to the pending read, or wait for readiness; with no read pending, stop watching. */
+  #serve(): boolean {
+    const r = this.pending;
+    if (r === null) {
+      this.#setWatching(false); // nobody reads: no read-ahead, no level-triggered spin
+      return false;
+    }
+    if (r.wait !== null) {
+      if (!r.wait.told) return false; // waiting for the caller's pool
+      r.wait = null;
+    }
+    const fr = this.#p.frames;
+    if (fr.buf !== null && fr.plainLeft === 0 && fr.skipEmpty() > 0) {
+      // Empty frames: authenticated, a counter value each, nothing to hand up; never EOF.
+      this.#p.stats.framesOpened = fr.framesOpened;
+      this.#normalize();
+      return true;
+    }
+    if (fr.buf !== null && fr.ready) return this.#deliver(r);
+    if (this.#leftover !== null) {
+      this.#woken = 'hook';
+      return true;
+    }
+    this.#setWatching(!this.starved);
+    return false;
+  }
+
+  #deliver(r: PendingRead): boolean {
+    const fr = this.#p.frames;
+    const dst = r.destination(fr.deliverable(r.room), this.#p.pool, this.heldBytes, () => this.run());
+    if (dst === null) {
+      this.#setWatching(false);
+      return false;
+    }
+    let n: number;
+    if (fr.plainLeft > 0) n = fr.takePlain(dst, 0, dst.length);
+    else if (fr.wholeFrame() - FRAME_OVERHEAD <= dst.length) n = fr.openRun(dst, 0, dst.length);
+    else {
+      fr.openInPlace();
+      n = fr.takePlain(dst, 0, dst.length);
+    }
+    this.#p.stats.framesOpened = fr.framesOpened;
+    this.pending = null;
+    r.resolve(n);
+    this.#normalize();
+    return true;
+  }
+
+  /**
+   * After bytes arrive or are handed up: give the buffer back if nothing is left in it, or move
+   * an incomplete frame into a buffer of partialCapacity() (shrinking or growing; docs/spec.md §5).
+   */
+  #normalize(): void {
+    const ph = this.phase;
+    if (ph.kind === 'done') return;
+    const { frames: fr, pool } = this.#p;
+    const buf = fr.buf;
+    if (buf === null) return ph.kind === 'draining' ? this.#finishEof() : undefined;
+    if (fr.plainLeft > 0) return;
+    if (fr.held === 0) {
+      this.#putBuffer();
+      return ph.kind === 'draining' ? this.#finishEof() : undefined;
+    }
+    const f = fr.frameBytes(); // a bad length field fails the conn here
+    if (f >= 0 && fr.held >= f) return; // a whole frame: decrypted
+    if (ph.kind === 'draining') throw new AltsError('TRUNCATED', `stream ended inside a frame (${fr.held} bytes of it held)`);
+    const want = classSize(fr.want());
+    fr.compact();
+    if (want === buf.buffer.byteLength) {
+      if (buf.length !== want) fr.buf = new Uint8Array(buf.buffer, 0, want);
+      return;
+    }
+    // Already waiting to grow (a test wakeup or the leftovers read more meanwhile): the pool will
+    // tell it; asking again would count the buffer it holds twice, as its own and a waiter's.
+    if (this.starved) return;
+    const next = pool.resize(buf, want, fr.held);
+    if (next === null) return this.#starve(want, buf.buffer.byteLength);
+    fr.buf = next;
+  }
+
+  /** Wait for the pool: growth gives back (and holds meanwhile) its buffer, a fresh borrow nothing. */
+  #starve(size: number, givesBack: number): void {
+    const ph = this.phase;
+    if (ph.kind !== 'live') throw new Error(`starved in phase ${ph.kind}`);
+    this.#p.stats.starvedWaits++;
+    this.#setWatching(false);
+    const w: PoolWait = { told: false, cancel: () => {} };
+    w.cancel = this.#p.pool.waitFor(size, () => {
+      w.told = true;
+      this.run();
+    }, givesBack);
+    ph.starve = w;
+    this.#events.push(['starved', [size]]);
+  }
+
+  #finishEof(): void {
+    this.phase = { kind: 'done', end: 'eof', error: null };
+    this.#releaseBuffers();
+    this.#p.onEof();
+  }
+
+  /** End the read side with `err` (CLOSED for a local close, which is not kept as the conn's error). */
+  #end(err: AltsError, failure: boolean): void {
+    const ph = this.phase;
+    const kept = ph.kind === 'done' ? ph.error : null;
+    if (failure) this.phase = { kind: 'done', end: 'failed', error: err };
+    else if (ph.kind !== 'done') this.phase = { kind: 'done', end: 'closed', error: null };
+    const r = this.pending;
+    this.pending = null;
+    // Withdraw a wait for the caller's buffer first: on the conn's own pool it declared the
+    // conn's buffer as held, which must not count once that buffer is back.
+    r?.abandon();
+    this.#releaseBuffers();
+    r?.reject(kept ?? err);
+    this.release(failure && err.fault === 'peer');
+  }
+
+  #releaseBuffers(): void {
+    const ph = this.phase;
+    this.#setWatching(false);
+    if ((ph.kind === 'live' || ph.kind === 'reading') && ph.starve) {
+      ph.starve.cancel();
+      ph.starve = null;
+    }
+    this.#leftover = null;
+    this.#putBuffer();
+  }
+
+  #putBuffer(): void {
+    const fr = this.#p.frames;
+    const buf = fr.buf;
+    fr.attach(null);
+    if (buf) this.#p.pool.put(buf);
+  }
+
+  /** Watching is refused unless bytes may still come (docs/spec.md §2, Watching). */
+  #setWatching(on: boolean): void {
+    if (on && (this.released || this.phase.kind !== 'live')) return;
+    if (on === this.#watching) return;
+    this.#watching = on;
+    this.#p.io.watchReadable(on);
+  }
+}
