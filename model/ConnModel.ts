@@ -1,5 +1,5 @@
 /**
- * The explicit model of one connection's read side (DESIGN §2, docs/spec.md). Plain data and a
+ * The explicit model of one connection's read side (docs/spec.md §2, §3). Plain data and a
  * switch over inputs; every rule is written out here, nothing is imported from src/.
  *
  * The peer's stream is a list of frames (plaintext, authenticates or not, bytes on the wire) and
@@ -188,6 +188,8 @@ export class ConnModel {
   private peerQueue(plaintexts: Uint8Array[], bad?: 'corrupt' | 'reorder'): number {
     const added: PeerFrame[] = [];
     for (const p of plaintexts) {
+      // An empty plaintext is one empty frame (len = 20): a writer never sends one, a peer may.
+      if (p.length === 0) added.push({ plaintext: p, ok: true, wire: FRAME_OVERHEAD });
       let off = 0;
       for (const len of splitPayloads(p.length, this.cfg.maxFrameSize)) {
         added.push({ plaintext: p.subarray(off, off + len), ok: true, wire: len + FRAME_OVERHEAD });
@@ -293,10 +295,32 @@ export class ConnModel {
       return this.deliverPlain(p);
     }
     if (this.wholeFrameAtStart()) {
-      this.visit(this.frames[this.frameIndexAtStart()]!.ok ? 'deliver' : 'authFail');
+      const f = this.frames[this.frameIndexAtStart()]!;
+      if (f.plaintext.length === 0) return this.skipEmpty();
+      this.visit(f.ok ? 'deliver' : 'authFail');
       return this.deliverFrame(p);
     }
     this.setWatching(!this.starved);
+  }
+
+  /**
+   * Empty frames at the front, reached by a pending read: each is authenticated (a counter value
+   * used) and produces nothing; never EOF. The whole run of them goes, then the read is served
+   * again (a loop, however many there are).
+   */
+  private skipEmpty(): void {
+    while (this.wholeFrameAtStart()) {
+      const f = this.frames[this.frameIndexAtStart()]!;
+      if (f.plaintext.length !== 0) break;
+      if (!f.ok) {
+        this.visit('authFail');
+        return this.fail('AUTH_FAILED');
+      }
+      this.visit('empty');
+      this.buf!.start += f.wire;
+    }
+    this.normalize();
+    this.serve();
   }
 
   private deliverFrame(p: { id: number; n: number }): void {
@@ -398,7 +422,7 @@ export class ConnModel {
   /** Readiness (hook = the test's spurious wakeup): borrow if needed, one read(2), act on it. */
   private onReadable(hook: boolean): void {
     if (hook) this.visit('wakeup');
-    if (this.readDone || this.released) return;
+    if (this.readDone || this.released || this.eofSeen) return; // after EOF nothing more can come
     if (!hook && !this.watching) return;
     let fresh = false;
     if (this.buf === null) {

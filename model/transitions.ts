@@ -17,7 +17,7 @@ export const REACHABLE: Readonly<Record<ConnState, readonly ModelEvent[]>> = {
   // plaintext or whole frames the caller has not taken. Never watching (a pending read is served
   // at once; with none pending the conn does not watch), so no readiness and no reset here: a
   // socket error is met by a later read, after what is held has been handed up.
-  decrypted: ['read', 'wakeup', 'deliver', 'authFail', 'close', ...POOL],
+  decrypted: ['read', 'wakeup', 'deliver', 'empty', 'authFail', 'close', ...POOL],
   // nothing held; reads settle at once
   closed: ['read', 'wakeup', 'close', ...POOL],
 };

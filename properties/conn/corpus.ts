@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { ConnModel, type ModelInput } from '../../model/ConnModel.js';
 import type { ModelConfig, ReadOutcome } from '../../model/types.js';
-import { createProtector } from '../../src/protector.js';
 import { CallerReadCommand } from './commands/CallerReadCommand.js';
 import { CorruptFrameCommand } from './commands/CorruptFrameCommand.js';
 import { HogPoolCommand } from './commands/HogPoolCommand.js';
@@ -21,7 +20,7 @@ import { ReleaseHogCommand } from './commands/ReleaseHogCommand.js';
 import { ReorderFrameCommand } from './commands/ReorderFrameCommand.js';
 import { SpuriousWakeupCommand } from './commands/SpuriousWakeupCommand.js';
 import type { ConnCommand } from './commands/step.js';
-import { native, plaintextFor, PROTOCOL, Real, runKey } from './Real.js';
+import { native, peerSealer, plaintextFor, PROTOCOL, Real, runKey } from './Real.js';
 import { settle } from './sync.js';
 import { testHooks } from '../../src/conn/testHooks.js';
 
@@ -84,7 +83,7 @@ function expectOf(m: ConnModel): TraceExpect {
 /** Run the model over `cmds` (skipping those whose precondition fails, as fc does), recording concrete bytes. */
 export function generateTrace(name: string, cfg: ModelConfig, cmds: Iterable<ConnCommand>): Trace {
   const key = runKey();
-  const peer = createProtector({ protocol: PROTOCOL, side: 'server', key, maxFrameSize: cfg.maxFrameSize });
+  const peer = peerSealer(cfg.maxFrameSize, key);
   const m = new ConnModel(cfg);
   const wire: number[] = [];
   let seq = 0;

@@ -1,5 +1,5 @@
 /**
- * Races (DESIGN §5, "close racing a pending read"): fc.scheduler picks the order in which
+ * Races ("close racing a pending read", docs/spec.md §3 Close): fc.scheduler picks the order in which
  * close, a pool refill, the peer's bytes, a spurious wakeup and the read itself happen, with a
  * read pending and the conn starved or holding part of a frame. Each action is applied to the real
  * conn and the model in the order the scheduler chose, and they are compared after each.

@@ -1,5 +1,5 @@
 /**
- * Running one hostile case on the real thing (issue 6, item 1): an AltsConn (native reader, or
+ * Running one hostile case on the real thing: an AltsConn (native reader, or
  * the stream reader over a net.Socket) on one end of an AF_UNIX socketpair, a raw peer on the
  * other writing the hostile stream chunk by chunk (waiting, on the conn's own events, until the
  * conn has read each chunk), then closing (EOF) or resetting. A caller reads throughout with

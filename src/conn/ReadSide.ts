@@ -390,6 +390,7 @@ export class ReadSide {
   #starve(size: number, givesBack: number): void {
     const ph = this.phase;
     if (ph.kind !== 'live') throw new Error(`starved in phase ${ph.kind}`);
+    if (ph.starve !== null) return; // already waiting: the pool will tell it
     this.#p.stats.starvedWaits++;
     this.#setWatching(false);
     const w: PoolWait = { told: false, cancel: () => {} };

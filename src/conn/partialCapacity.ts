@@ -1,5 +1,5 @@
 /**
- * How much pool memory a half-received frame may hold (DESIGN §2, `partial`): the size class of
+ * How much pool memory a half-received frame may hold (docs/spec.md §2 `partial`, §5): the size class of
  * twice the bytes received, capped at the frame's own size once its length field is in. So a
  * stalled peer that claims a 1 MiB frame costs memory in proportion to what it actually sent
  * (at most 4x, from the doubling and the power-of-two classes), never a full read buffer, and

@@ -1,5 +1,5 @@
 /**
- * The ALTS record protocol's per-direction frame counter (DESIGN §1 "Nonce = counter",
+ * The ALTS record protocol's per-direction frame counter (docs/spec.md §1 "Nonce = counter",
  * "Overflow"; grpc-go credentials/alts/internal/conn/counter.go, C-core
  * tsi/alts/frame_protector/alts_counter.cc, grpc-java AltsChannelCrypter).
  *

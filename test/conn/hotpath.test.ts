@@ -1,5 +1,5 @@
 /**
- * The connection's hot path on real sockets (issue 5, "the conn's hot path"): frames are sealed
+ * The connection's hot path on real sockets: frames are sealed
  * into one scratch buffer shared by every connection and written as transient writes, so what
  * the kernel cannot take at once must be copied before the scratch is reused; and a reading loop
  * keeps its poll armed instead of stopping and restarting it around every read.

@@ -1,6 +1,6 @@
 /**
- * The readiness-based read path on real sockets through the native reader (issue: the
- * native-readiness connection, "Must show"): no buffer while waiting, a buffer only while
+ * The readiness-based read path on real sockets through the native reader
+ * (docs/spec.md §2, §3): no buffer while waiting, a buffer only while
  * bytes are held, spurious wakeups, pool exhaustion, and everything returned on every ending.
  */
 import { fstatSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** createProtector (DESIGN §4): partial frames, leftover bytes, and what happens on errors. */
+/** createProtector (docs/spec.md §1): partial frames, leftover bytes, and what happens on errors. */
 import { describe, expect, it } from 'vitest';
 import { AltsError } from '../../src/errors.js';
 import { createProtector, type RecordOptions } from '../../src/protector.js';
