@@ -9,9 +9,11 @@
  * `size`), so the bytes to zero are only the size class's rounding past `n`.
  * @module
  */
-import type { AltsError } from '../errors.js';
+import { AltsError } from '../errors.js';
 import type { BufferPool } from '../pool/BufferPool.js';
-import type { PoolWait } from './ReadSide.js';
+import { FRAME_OVERHEAD } from '../record/constants.js';
+import type { FrameReader } from '../record/FrameReader.js';
+import type { PoolWait } from './phase.js';
 
 export type ReadyResult = { buf: Uint8Array; n: number } | null;
 
@@ -37,11 +39,6 @@ export class PendingRead {
     this.reject = reject;
   }
 
-  /** Plaintext bytes this read can take. */
-  get room(): number {
-    return this.#size;
-  }
-
   /**
    * Where `want` (≥ 1) bytes of plaintext go: the caller's buffer, or one borrowed from the
    * caller's pool; null after arranging to be told (then `kick`) when that pool can lend. On the
@@ -61,6 +58,28 @@ export class PendingRead {
     }, 0, holding);
     this.wait = w;
     return null;
+  }
+
+  /**
+   * Hand up what `fr` holds: what is left of an opened frame, or the whole frames at its front
+   * that fit (docs/spec.md §3, Serve), or the first `room` bytes of a bigger one, opened in
+   * place. Returns the bytes written to the destination, or null while waiting for the caller's
+   * pool. A frame that fails throws (the conn fails), after nothing was handed up.
+   */
+  takeFrom(fr: FrameReader, connPool: BufferPool, heldBytes: number, kick: () => void): number | null {
+    const dst = this.destination(fr.deliverable(this.#size), connPool, heldBytes, kick);
+    if (dst === null) return null;
+    if (fr.plainLeft > 0) return fr.takePlain(dst, 0, dst.length);
+    if (fr.wholeFrame() - FRAME_OVERHEAD <= dst.length) return fr.openRun(dst, 0, dst.length);
+    fr.openInPlace();
+    return fr.takePlain(dst, 0, dst.length);
+  }
+
+  /** The read side is done: reject with its error, CLOSED after a local close, or resolve EOF. */
+  settle(error: AltsError | null, eof: boolean): void {
+    if (error) this.reject(error);
+    else if (eof) this.resolveEof();
+    else this.reject(new AltsError('CLOSED', 'connection closed'));
   }
 
   /** `n` bytes were written to the destination. */

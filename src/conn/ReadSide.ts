@@ -1,41 +1,22 @@
 /**
- * The read side of a connection (docs/spec.md §2, §3): one explicit phase value, one loop.
- *
- *   live      the socket may bring more bytes; maybe waiting for the pool (starve)
- *   reading   inside the one read(2) of a readiness (the `readable` state)
- *   draining  read(2) returned 0: what is held is handed up, then clean EOF
- *   done      nothing held, every read settles at once (clean EOF, failed, or closed)
- *
- * The buffer and its frames live in a FrameReader (the rules of docs/spec.md §1, shared with
- * createProtector); the phase says where the bytes come from. Everything that can move the
- * conn (the poller, the pool telling a waiter, a caller's read or close) sets what it brings and
- * calls `run`; `run` takes one step at a time until none is left, and emits the events of each
- * step once it is complete. A call that arrives while the loop runs (a listener, a pool
- * callback) is picked up by the running loop, never nested in it. Anything thrown inside a step
- * fails the connection with an AltsError (INTERNAL for a broken invariant) and releases
- * everything.
+ * The read side of a connection (docs/spec.md §2, §3): one explicit phase value (phase.ts),
+ * one loop (StepLoop.ts). The buffer and its frames live in a FrameReader (docs/spec.md §1,
+ * shared with createProtector). Everything that can move the conn (the poller, the pool telling
+ * a waiter, a caller's read or close) records what it brings and calls `run`, which takes one
+ * step at a time; anything thrown inside a step fails the connection with an AltsError
+ * (INTERNAL for a broken invariant) and releases everything.
  * @module
  */
 import { AltsError } from '../errors.js';
 import { AGAIN, type ReadyReader } from '../io/types.js';
 import type { BufferPool } from '../pool/BufferPool.js';
-import { classSize } from '../pool/sizeClass.js';
-import { FRAME_OVERHEAD } from '../record/constants.js';
 import type { FrameReader } from '../record/FrameReader.js';
 import type { ConnEventName, ConnState, ConnStats } from './events.js';
-import { PendingRead } from './PendingRead.js';
-
-/** A wait for the pool; `told` once it says it can lend. */
-export interface PoolWait {
-  told: boolean;
-  cancel: () => void;
-}
-
-export type Phase =
-  | { kind: 'live'; starve: PoolWait | null }
-  | { kind: 'reading'; fresh: boolean; starve: PoolWait | null }
-  | { kind: 'draining' }
-  | { kind: 'done'; end: 'eof' | 'failed' | 'closed'; error: AltsError | null };
+import { Intake } from './Intake.js';
+import { StepLoop } from './StepLoop.js';
+import { fitPartial } from './partialCapacity.js';
+import type { PendingRead } from './PendingRead.js';
+import type { Phase, PoolWait } from './phase.js';
 
 export interface ReadSideParts {
   io: ReadyReader;
@@ -55,25 +36,20 @@ export class ReadSide {
   /** The conn gave its socket back. */
   released = false;
   readonly #p: ReadSideParts;
-  #leftover: Uint8Array | null;
-  #woken: 'poll' | 'hook' | null = null;
-  #watching = false; // what the reader was last told
-  #running = false;
-  #stepping = false;
-  #again = false;
+  readonly #in: Intake;
   #closeWanted = false;
-  #events: [ConnEventName, unknown[]][] = [];
-  #lastState: ConnState = 'idle';
+  readonly #loop: StepLoop;
 
   constructor(p: ReadSideParts) {
     this.#p = p;
-    this.#leftover = p.leftover;
-    p.io.onReadable = () => {
-      if (!this.#watching) return; // level-triggered readiness nobody asked for
-      this.#woken ??= 'poll';
-      this.run();
-    };
+    this.#in = new Intake(p.io, p.stats, p.leftover, () => this.run());
     p.io.onError = (e) => this.fail(e);
+    this.#loop = new StepLoop({
+      step: () => (this.#closeWanted ? this.#closeNow() : this.#step()),
+      onThrow: (e) => this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true),
+      state: () => [this.state, this.heldBytes],
+      emit: p.emit,
+    });
   }
 
   get state(): ConnState {
@@ -95,7 +71,7 @@ export class ReadSide {
   }
 
   get watching(): boolean {
-    return this.#watching;
+    return this.#in.watching;
   }
 
   get starved(): boolean {
@@ -119,16 +95,16 @@ export class ReadSide {
 
   /** The test hook: the readable path now, watching or not. */
   wakeup(): void {
-    this.#woken = 'hook';
+    this.#in.woken = 'hook';
     this.run();
   }
 
   /** Close now: the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
   close(): void {
     if (this.released) return;
-    if (this.#stepping) {
+    if (this.#loop.stepping) {
       this.#closeWanted = true; // called from inside a step (a foreign callback): at the next boundary
-      this.#again = true;
+      this.#loop.run();
       return;
     }
     this.#end(new AltsError('CLOSED', 'connection closed'), false);
@@ -147,105 +123,51 @@ export class ReadSide {
     this.released = true;
     this.#releaseBuffers();
     this.#p.io.close(abort);
-    this.#events.push(['close', []]);
+    this.#loop.queue('close');
   }
 
-  /** Take steps until nothing more would happen; emit each step's events once it is complete. */
+  /** Take steps until nothing more would happen (docs/spec.md §3). */
   run(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = true;
-    let listenerError: unknown = null;
-    try {
-      for (;;) {
-        this.#again = false;
-        let moved: boolean;
-        this.#stepping = true;
-        try {
-          moved = this.#closeWanted ? this.#closeNow() : this.#step();
-        } catch (e) {
-          this.#stepping = false;
-          this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true);
-          moved = true;
-        }
-        this.#stepping = false;
-        listenerError ??= this.#flush();
-        if (!moved && !this.#again) break;
-      }
-    } finally {
-      this.#running = false;
-    }
-    if (listenerError !== null) throw listenerError; // a listener's own exception, after the conn is consistent
+    this.#loop.run();
   }
 
   #closeNow(): boolean {
     this.#closeWanted = false;
-    this.#stepping = false;
     this.#end(new AltsError('CLOSED', 'connection closed'), false);
     return true;
-  }
-
-  /** Emit the state change and the queued events of the step just taken; returns a listener's exception, if any. */
-  #flush(): unknown {
-    let err: unknown = null;
-    const s = this.state;
-    if (s !== this.#lastState) {
-      this.#lastState = s;
-      this.#events.unshift(['state', [s, this.heldBytes]]);
-    }
-    while (this.#events.length > 0) {
-      const [name, args] = this.#events.shift()!;
-      try {
-        this.#p.emit(name, ...args);
-      } catch (e) {
-        err ??= e;
-      }
-    }
-    return err;
   }
 
   /** One step: true if it changed something (take another). */
   #step(): boolean {
     const ph = this.phase;
     switch (ph.kind) {
-      case 'done':
-        this.#woken = null;
-        return this.#settle(ph);
+      case 'done': {
+        this.#in.woken = null;
+        const r = this.pending; // a done read side settles a read at once
+        this.pending = null;
+        r?.settle(ph.error, ph.end === 'eof');
+        return r !== null;
+      }
       case 'reading':
         return this.#readOnce(ph.fresh, ph.starve);
       case 'draining':
-        this.#woken = null; // nothing more can come
+        this.#in.woken = null; // nothing more can come
         return this.#serve();
       case 'live':
         if (ph.starve?.told) {
           ph.starve = null;
-          this.#events.push(['resumed', []]);
+          this.#loop.queue('resumed');
           this.#normalize();
           return true;
         }
-        if (this.#woken !== null) return this.#readiness(ph);
+        if (this.#in.woken !== null) return this.#readiness(ph);
         return this.#serve();
     }
   }
 
-  /** A done read side settles the pending read at once. */
-  #settle(ph: Extract<Phase, { kind: 'done' }>): boolean {
-    const r = this.pending;
-    if (r === null) return false;
-    this.pending = null;
-    if (ph.error) r.reject(ph.error);
-    else if (ph.end === 'eof') r.resolveEof();
-    else r.reject(new AltsError('CLOSED', 'connection closed'));
-    return true;
-  }
-
   /** Readiness (or the test hook): borrow if needed, then the read(2) in the next step. */
   #readiness(ph: Extract<Phase, { kind: 'live' }>): boolean {
-    const hook = this.#woken === 'hook';
-    this.#woken = null;
-    if (!hook && !this.#watching) return false;
+    if (!this.#in.takeWakeup()) return false;
     const { frames: fr, pool, stats, readSize } = this.#p;
     stats.wakeups++;
     let fresh = false;
@@ -271,11 +193,11 @@ export class ReadSide {
     const { frames: fr, stats } = this.#p;
     const buf = fr.buf!;
     this.phase = { kind: 'live', starve };
-    const n = this.#pull(buf, fr.end, buf.length - fr.end); // IO_ERROR fails the conn (run)
+    const n = this.#in.pull(buf, fr.end, buf.length - fr.end); // IO_ERROR fails the conn (run)
     if (n === AGAIN) {
       stats.spuriousWakeups++;
       if (fresh) this.#putBuffer();
-      this.#events.push(['wakeup', [{ spurious: true, bytes: 0 }]]);
+      this.#loop.queue('wakeup', { spurious: true, bytes: 0 });
       return true;
     }
     if (n === 0) {
@@ -283,28 +205,18 @@ export class ReadSide {
       this.phase = { kind: 'draining' };
       this.#setWatching(false);
       if (fresh) this.#putBuffer();
-      this.#events.push(['wakeup', [{ spurious: false, bytes: 0 }]]);
+      this.#loop.queue('wakeup', { spurious: false, bytes: 0 });
       this.#normalize();
       return true;
     }
     fr.end += n;
     stats.bytesRead += n;
-    this.#events.push(['wakeup', [{ spurious: false, bytes: n }]]);
+    this.#loop.queue('wakeup', { spurious: false, bytes: n });
     this.#normalize();
     return true;
   }
 
-  #pull(buf: Uint8Array, off: number, len: number): number {
-    const left = this.#leftover;
-    if (left !== null) {
-      const n = Math.min(len, left.length);
-      buf.set(left.subarray(0, n), off);
-      this.#leftover = n === left.length ? null : left.subarray(n);
-      return n;
-    }
-    this.#p.stats.reads++;
-    return this.#p.io.readInto(buf, off, len);
-  }
+
 
   /** Hand up what is held to the pending read, or wait for readiness; with no read pending, stop watching. */
   #serve(): boolean {
@@ -325,8 +237,8 @@ export class ReadSide {
       return true;
     }
     if (fr.buf !== null && fr.ready) return this.#deliver(r);
-    if (this.#leftover !== null) {
-      this.#woken = 'hook';
+    if (this.#in.hasLeftover) {
+      this.#in.woken = 'hook'; // the handshake's leftovers are read as if the socket were readable
       return true;
     }
     this.#setWatching(!this.starved);
@@ -335,17 +247,10 @@ export class ReadSide {
 
   #deliver(r: PendingRead): boolean {
     const fr = this.#p.frames;
-    const dst = r.destination(fr.deliverable(r.room), this.#p.pool, this.heldBytes, () => this.run());
-    if (dst === null) {
-      this.#setWatching(false);
+    const n = r.takeFrom(fr, this.#p.pool, this.heldBytes, () => this.run());
+    if (n === null) {
+      this.#setWatching(false); // waiting for the caller's pool
       return false;
-    }
-    let n: number;
-    if (fr.plainLeft > 0) n = fr.takePlain(dst, 0, dst.length);
-    else if (fr.wholeFrame() - FRAME_OVERHEAD <= dst.length) n = fr.openRun(dst, 0, dst.length);
-    else {
-      fr.openInPlace();
-      n = fr.takePlain(dst, 0, dst.length);
     }
     this.#p.stats.framesOpened = fr.framesOpened;
     this.pending = null;
@@ -372,18 +277,9 @@ export class ReadSide {
     const f = fr.frameBytes(); // a bad length field fails the conn here
     if (f >= 0 && fr.held >= f) return; // a whole frame: decrypted
     if (ph.kind === 'draining') throw new AltsError('TRUNCATED', `stream ended inside a frame (${fr.held} bytes of it held)`);
-    const want = classSize(fr.want());
-    fr.compact();
-    if (want === buf.buffer.byteLength) {
-      if (buf.length !== want) fr.buf = new Uint8Array(buf.buffer, 0, want);
-      return;
-    }
-    // Already waiting to grow (a test wakeup or the leftovers read more meanwhile): the pool will
-    // tell it; asking again would count the buffer it holds twice, as its own and a waiter's.
-    if (this.starved) return;
-    const next = pool.resize(buf, want, fr.held);
-    if (next === null) return this.#starve(want, buf.buffer.byteLength);
-    fr.buf = next;
+    const cap = buf.buffer.byteLength;
+    const wait = fitPartial(fr, pool, this.starved);
+    if (wait !== null) this.#starve(wait, cap); // could not grow: wait for the exchange
   }
 
   /** Wait for the pool: growth gives back (and holds meanwhile) its buffer, a fresh borrow nothing. */
@@ -399,7 +295,7 @@ export class ReadSide {
       this.run();
     }, givesBack);
     ph.starve = w;
-    this.#events.push(['starved', [size]]);
+    this.#loop.queue('starved', size);
   }
 
   #finishEof(): void {
@@ -419,19 +315,18 @@ export class ReadSide {
     // Withdraw a wait for the caller's buffer first: on the conn's own pool it declared the
     // conn's buffer as held, which must not count once that buffer is back.
     r?.abandon();
-    this.#releaseBuffers();
+    this.#releaseBuffers(ph);
     r?.reject(kept ?? err);
     this.release(failure && err.fault === 'peer');
   }
 
-  #releaseBuffers(): void {
-    const ph = this.phase;
-    this.#setWatching(false);
+  /** Stop taking bytes in, withdraw a wait for the pool (`ph`: the phase that held it), give the buffer back. */
+  #releaseBuffers(ph: Phase = this.phase): void {
+    this.#in.stop();
     if ((ph.kind === 'live' || ph.kind === 'reading') && ph.starve) {
       ph.starve.cancel();
       ph.starve = null;
     }
-    this.#leftover = null;
     this.#putBuffer();
   }
 
@@ -445,8 +340,6 @@ export class ReadSide {
   /** Watching is refused unless bytes may still come (docs/spec.md §2, Watching). */
   #setWatching(on: boolean): void {
     if (on && (this.released || this.phase.kind !== 'live')) return;
-    if (on === this.#watching) return;
-    this.#watching = on;
-    this.#p.io.watchReadable(on);
+    this.#in.watch(on);
   }
 }

@@ -13,6 +13,7 @@ import { NativeReader } from '../../src/io/NativeReader.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
 import { frames, pairOf, Peer, rejection, type ReaderKind } from '../hardening/pairs.js';
 import { keyFor, native } from './harness.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 const READERS: ReaderKind[] = ['native', 'stream'];
 
@@ -116,6 +117,30 @@ describe.each(READERS)('%s reader: listeners that call back in', (reader) => {
     expect(await peer.write(frames(100).bytes[0]!)).toBe(true);
     expect((await rejection(reading)).code).toBe('CLOSED');
     expect(conn.state).toBe('closed');
+    expect(pool.outstanding).toBe(0);
+    peer.close();
+  });
+});
+
+describe.each(READERS)('%s reader: ending while starved', (reader) => {
+  it.each(['close', 'a wakeup (one wait still), then close'] as const)('%s withdraws the wait for the pool: no waiter left, nothing held', async (how) => {
+    const pool = new BufferPool({ budget: 64 * 1024 });
+    const hog = pool.get(64 * 1024)!;
+    const { conn, peer } = pairOf({ reader, pool });
+    const reading = conn.read(new Uint8Array(10));
+    reading.catch(() => {});
+    const starved = once(conn, 'starved');
+    expect(await peer.write(frames(100).bytes[0]!)).toBe(true);
+    await starved;
+    expect(pool.stats.waiters).toBe(1);
+    if (how === 'close') conn.close();
+    else testHooks(conn).simulateWakeup(); // still starved: nothing to borrow, the wait stays
+    if (how === 'close') expect((await rejection(reading)).code).toBe('CLOSED');
+    else expect(pool.stats.waiters).toBe(1);
+    conn.close();
+    expect(pool.stats.waiters).toBe(0);
+    expect(conn.heldBytes).toBe(0);
+    pool.put(hog);
     expect(pool.outstanding).toBe(0);
     peer.close();
   });
