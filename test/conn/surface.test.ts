@@ -146,6 +146,37 @@ describe.each(READERS)('%s reader: ending while starved', (reader) => {
   });
 });
 
+describe.each(READERS)('%s reader: one conn closed from inside the pool callback its own put caused', (reader) => {
+  it("conn B's 'resumed' listener closes conn A, whose buffer going back told B: A's read has its bytes, then A is closed; B reads on", async () => {
+    const pool = new BufferPool({ budget: 64 * 1024 });
+    const a = pairOf({ reader, pool });
+    const b = pairOf({ reader, pool });
+    const fa = frames(3000);
+    const fb = frames(200);
+    const aFirst = a.conn.read(new Uint8Array(1000));
+    expect(await a.peer.write(fa.bytes[0]!)).toBe(true);
+    expect(await aFirst).toBe(1000);
+    expect(a.conn.heldBytes).toBe(64 * 1024); // the budget, held by A's plaintext
+    const bInto = new Uint8Array(500);
+    const bRead = b.conn.read(bInto);
+    const starved = once(b.conn, 'starved');
+    expect(await b.peer.write(fb.bytes[0]!)).toBe(true);
+    await starved;
+    b.conn.on('resumed', () => a.conn.close());
+    const aRest = new Uint8Array(2000);
+    expect(await a.conn.read(aRest)).toBe(2000); // its buffer goes back after these bytes: B is told
+    expect(Buffer.from(aRest).equals(Buffer.from(fa.plain[0]!.subarray(1000)))).toBe(true);
+    expect(await bRead).toBe(200);
+    expect(Buffer.from(bInto.subarray(0, 200)).equals(Buffer.from(fb.plain[0]!))).toBe(true);
+    expect(a.conn.state).toBe('closed');
+    expect((await rejection(a.conn.read(new Uint8Array(1)))).code).toBe('CLOSED');
+    expect(pool.outstanding).toBe(0);
+    b.conn.close();
+    a.peer.close();
+    b.peer.close();
+  });
+});
+
 describe.each(READERS)('%s reader: toDuplex', (reader) => {
   it('twice on one conn is the same Duplex, and it carries the data', async () => {
     const { conn, peer } = pairOf({ reader, pool: new BufferPool() });
