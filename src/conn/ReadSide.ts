@@ -37,7 +37,8 @@ export class ReadSide {
   released = false;
   readonly #p: ReadSideParts;
   readonly #in: Intake;
-  #closeWanted = false;
+  /** An ending that reached the conn from inside one of its steps: taken at the next step boundary. */
+  #endWanted: { err: AltsError; failure: boolean } | null = null;
   readonly #loop: StepLoop;
 
   constructor(p: ReadSideParts) {
@@ -45,7 +46,7 @@ export class ReadSide {
     this.#in = new Intake(p.io, p.stats, p.leftover, () => this.run());
     p.io.onError = (e) => this.fail(e);
     this.#loop = new StepLoop({
-      step: () => (this.#closeWanted ? this.#closeNow() : this.#step()),
+      step: () => (this.#endWanted !== null ? this.#endNow(this.#endWanted) : this.#step()),
       onThrow: (e) => this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true),
       state: () => [this.state, this.heldBytes],
       emit: p.emit,
@@ -102,19 +103,21 @@ export class ReadSide {
   /** Close now: the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
   close(): void {
     if (this.released) return;
-    if (this.#loop.stepping) {
-      this.#closeWanted = true; // called from inside a step (a foreign callback): at the next boundary
-      this.#loop.run();
-      return;
-    }
-    this.#end(new AltsError('CLOSED', 'connection closed'), false);
+    this.#endSoon(new AltsError('CLOSED', 'connection closed'), false);
   }
 
   /** A fatal error: kept for every later read; everything given back; the socket closed (reset, for a peer's fault). */
   fail(err: AltsError): void {
     if (this.phase.kind === 'done' && this.phase.error) return;
-    this.#end(err, true);
+    this.#endSoon(err, true);
     this.run(); // emit what ending changed
+  }
+
+  /** End now, or, called from inside a step (through a foreign callback), at the next step boundary. */
+  #endSoon(err: AltsError, failure: boolean): void {
+    if (!this.#loop.stepping) return this.#end(err, failure);
+    if (this.#endWanted === null || (failure && !this.#endWanted.failure)) this.#endWanted = { err, failure };
+    this.#loop.run();
   }
 
   /** Give the socket back (both directions done, or the end of a failure or close). */
@@ -131,9 +134,9 @@ export class ReadSide {
     this.#loop.run();
   }
 
-  #closeNow(): boolean {
-    this.#closeWanted = false;
-    this.#end(new AltsError('CLOSED', 'connection closed'), false);
+  #endNow(w: { err: AltsError; failure: boolean }): boolean {
+    this.#endWanted = null;
+    if (!w.failure || !(this.phase.kind === 'done' && this.phase.error)) this.#end(w.err, w.failure);
     return true;
   }
 

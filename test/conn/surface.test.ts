@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { AltsConn } from '../../src/conn/AltsConn.js';
+import { AltsConn, type ConnState } from '../../src/conn/AltsConn.js';
 import { createCrypters } from '../../src/crypto/index.js';
 import type { DirectionCrypter } from '../../src/crypto/types.js';
 import { NativeReader } from '../../src/io/NativeReader.js';
@@ -178,6 +178,17 @@ describe.each(READERS)('%s reader: one conn closed from inside the pool callback
 });
 
 describe.each(READERS)('%s reader: toDuplex', (reader) => {
+  it("events are typed: 'state' listeners get the state and held bytes; an unknown event does not compile", () => {
+    const { conn, peer } = pairOf({ reader, pool: new BufferPool() });
+    const seen: [ConnState, number][] = [];
+    conn.on('state', (s, held) => void seen.push([s, held]));
+    // @ts-expect-error: not an event of AltsConn (npm test typechecks this file)
+    conn.on('nosuch', () => {});
+    conn.close();
+    expect(seen).toEqual([['closed', 0]]);
+    peer.close();
+  });
+
   it('twice on one conn is the same Duplex, and it carries the data', async () => {
     const { conn, peer } = pairOf({ reader, pool: new BufferPool() });
     const d = conn.toDuplex();
