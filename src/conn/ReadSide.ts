@@ -219,8 +219,6 @@ export class ReadSide {
     return true;
   }
 
-
-
   /** Hand up what is held to the pending read, or wait for readiness; with no read pending, stop watching. */
   #serve(): boolean {
     const r = this.pending;
