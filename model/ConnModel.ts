@@ -14,7 +14,7 @@ import type { ConnState, ModelConfig, ModelErrorCode, ModelEvent, PeerFrame, Rea
 
 /** What the caller, the peer, the pool's other holders and the test hooks can do. */
 export type ModelInput =
-  | { kind: 'peerQueue'; plaintexts: Uint8Array[]; bad?: 'corrupt' | 'reorder' } // peer protects frames (not yet on the wire)
+  | { kind: 'peerQueue'; plaintexts: Uint8Array[]; bad?: 'corrupt' | 'reorder' } // peer protects frames (not yet on the wire); an empty plaintext is one empty frame
   | { kind: 'peerSend'; bytes: number } // the next `bytes` queued bytes reach the conn's kernel queue
   | { kind: 'peerEof' } // peer half-closes (FIN)
   | { kind: 'peerReset' } // peer closes with unread data: the conn's socket fails (ECONNRESET)
