@@ -14,9 +14,9 @@ import type { FrameReader } from '../record/FrameReader.js';
 import type { ConnEventName, ConnState, ConnStats } from './events.js';
 import { Intake } from './Intake.js';
 import { StepLoop } from './StepLoop.js';
-import { fitPartial } from './partialCapacity.js';
 import type { PendingRead } from './PendingRead.js';
-import type { Phase, PoolWait } from './phase.js';
+import type { Phase } from './phase.js';
+import { ReadBuffer } from './ReadBuffer.js';
 
 export interface ReadSideParts {
   io: ReadyReader;
@@ -31,12 +31,13 @@ export interface ReadSideParts {
 }
 
 export class ReadSide {
-  phase: Phase = { kind: 'live', starve: null };
+  phase: Phase = { kind: 'live' };
   pending: PendingRead | null = null;
   /** The conn gave its socket back. */
   released = false;
   readonly #p: ReadSideParts;
   readonly #in: Intake;
+  readonly #buf: ReadBuffer;
   /** An ending that reached the conn from inside one of its steps: taken at the next step boundary. */
   #endWanted: { err: AltsError; failure: boolean } | null = null;
   readonly #loop: StepLoop;
@@ -44,6 +45,10 @@ export class ReadSide {
   constructor(p: ReadSideParts) {
     this.#p = p;
     this.#in = new Intake(p.io, p.stats, p.leftover, () => this.run());
+    this.#buf = new ReadBuffer(p.frames, p.pool, p.stats, (size) => {
+      this.#setWatching(false); // no spinning while the pool cannot lend
+      this.#loop.queue('starved', size);
+    }, () => this.run());
     p.io.onError = (e) => this.fail(e);
     this.#loop = new StepLoop({
       step: () => (this.#endWanted !== null ? this.#endNow(this.#endWanted) : this.#step()),
@@ -67,8 +72,7 @@ export class ReadSide {
   }
 
   get heldBytes(): number {
-    const b = this.#p.frames.buf;
-    return b === null ? 0 : b.buffer.byteLength;
+    return this.#buf.heldBytes;
   }
 
   get watching(): boolean {
@@ -76,8 +80,7 @@ export class ReadSide {
   }
 
   get starved(): boolean {
-    const ph = this.phase;
-    return (ph.kind === 'live' || ph.kind === 'reading') && ph.starve !== null;
+    return this.#buf.starved;
   }
 
   get error(): AltsError | null {
@@ -124,7 +127,8 @@ export class ReadSide {
   release(abort = false): void {
     if (this.released) return;
     this.released = true;
-    this.#releaseBuffers();
+    this.#in.stop();
+    this.#buf.release();
     this.#p.io.close(abort);
     this.#loop.queue('close');
   }
@@ -152,62 +156,53 @@ export class ReadSide {
         return r !== null;
       }
       case 'reading':
-        return this.#readOnce(ph.fresh, ph.starve);
+        return this.#readOnce(ph.fresh);
       case 'draining':
         this.#in.woken = null; // nothing more can come
         return this.#serve();
       case 'live':
-        if (ph.starve?.told) {
-          ph.starve = null;
+        if (this.#buf.takeResume()) {
           this.#loop.queue('resumed');
           this.#normalize();
           return true;
         }
-        if (this.#in.woken !== null) return this.#readiness(ph);
+        if (this.#in.woken !== null) return this.#readiness();
         return this.#serve();
     }
   }
 
   /** Readiness (or the test hook): borrow if needed, then the read(2) in the next step. */
-  #readiness(ph: Extract<Phase, { kind: 'live' }>): boolean {
+  #readiness(): boolean {
     if (!this.#in.takeWakeup()) return false;
-    const { frames: fr, pool, stats, readSize } = this.#p;
+    const { frames: fr, stats, readSize } = this.#p;
     stats.wakeups++;
-    let fresh = false;
-    if (fr.buf === null) {
-      const buf = pool.get(readSize, 0); // it would wait holding nothing: the pool never waits on itself
-      if (buf === null) {
-        this.#starve(readSize, 0);
-        return true;
-      }
-      fr.attach(buf);
-      fresh = true;
-    }
+    const fresh = fr.buf === null;
+    if (fresh && !this.#buf.borrow(readSize)) return true; // starved: the pool will tell it
     if (fr.buf!.length === fr.end) {
       this.#setWatching(false); // starved on growth, or full of whole frames: the pool or a read will move it
       return false;
     }
-    this.phase = { kind: 'reading', fresh, starve: ph.starve };
+    this.phase = { kind: 'reading', fresh };
     return true;
   }
 
   /** The one read(2), from the handshake's leftovers first. */
-  #readOnce(fresh: boolean, starve: PoolWait | null): boolean {
+  #readOnce(fresh: boolean): boolean {
     const { frames: fr, stats } = this.#p;
     const buf = fr.buf!;
-    this.phase = { kind: 'live', starve };
+    this.phase = { kind: 'live' };
     const n = this.#in.pull(buf, fr.end, buf.length - fr.end); // IO_ERROR fails the conn (run)
     if (n === AGAIN) {
       stats.spuriousWakeups++;
-      if (fresh) this.#putBuffer();
+      if (fresh) this.#buf.putBack();
       this.#loop.queue('wakeup', { spurious: true, bytes: 0 });
       return true;
     }
     if (n === 0) {
-      starve?.cancel();
+      this.#buf.stopWaiting();
       this.phase = { kind: 'draining' };
       this.#setWatching(false);
-      if (fresh) this.#putBuffer();
+      if (fresh) this.#buf.putBack();
       this.#loop.queue('wakeup', { spurious: false, bytes: 0 });
       this.#normalize();
       return true;
@@ -260,48 +255,18 @@ export class ReadSide {
     return true;
   }
 
-  /**
-   * After bytes arrive or are handed up: give the buffer back if nothing is left in it, or move
-   * an incomplete frame into a buffer of partialCapacity() (shrinking or growing; docs/spec.md §5).
-   */
+  /** After bytes arrive or are handed up (docs/spec.md §3, Normalize); after EOF, nothing left ends the read side. */
   #normalize(): void {
     const ph = this.phase;
     if (ph.kind === 'done') return;
-    const { frames: fr, pool } = this.#p;
-    const buf = fr.buf;
-    if (buf === null) return ph.kind === 'draining' ? this.#finishEof() : undefined;
-    if (fr.plainLeft > 0) return;
-    if (fr.held === 0) {
-      this.#putBuffer();
-      return ph.kind === 'draining' ? this.#finishEof() : undefined;
-    }
-    const f = fr.frameBytes(); // a bad length field fails the conn here
-    if (f >= 0 && fr.held >= f) return; // a whole frame: decrypted
-    if (ph.kind === 'draining') throw new AltsError('TRUNCATED', `stream ended inside a frame (${fr.held} bytes of it held)`);
-    const cap = buf.buffer.byteLength;
-    const wait = fitPartial(fr, pool, this.starved);
-    if (wait !== null) this.#starve(wait, cap); // could not grow: wait for the exchange
-  }
-
-  /** Wait for the pool: growth gives back (and holds meanwhile) its buffer, a fresh borrow nothing. */
-  #starve(size: number, givesBack: number): void {
-    const ph = this.phase;
-    if (ph.kind !== 'live') throw new Error(`starved in phase ${ph.kind}`);
-    if (ph.starve !== null) return; // already waiting: the pool will tell it
-    this.#p.stats.starvedWaits++;
-    this.#setWatching(false);
-    const w: PoolWait = { told: false, cancel: () => {} };
-    w.cancel = this.#p.pool.waitFor(size, () => {
-      w.told = true;
-      this.run();
-    }, givesBack);
-    ph.starve = w;
-    this.#loop.queue('starved', size);
+    const draining = ph.kind === 'draining';
+    if (this.#buf.normalize(draining) === 'empty' && draining) this.#finishEof();
   }
 
   #finishEof(): void {
     this.phase = { kind: 'done', end: 'eof', error: null };
-    this.#releaseBuffers();
+    this.#in.stop();
+    this.#buf.release();
     this.#p.onEof();
   }
 
@@ -316,26 +281,10 @@ export class ReadSide {
     // Withdraw a wait for the caller's buffer first: on the conn's own pool it declared the
     // conn's buffer as held, which must not count once that buffer is back.
     r?.abandon();
-    this.#releaseBuffers(ph);
+    this.#in.stop();
+    this.#buf.release();
     r?.reject(kept ?? err);
     this.release(failure && err.fault === 'peer');
-  }
-
-  /** Stop taking bytes in, withdraw a wait for the pool (`ph`: the phase that held it), give the buffer back. */
-  #releaseBuffers(ph: Phase = this.phase): void {
-    this.#in.stop();
-    if ((ph.kind === 'live' || ph.kind === 'reading') && ph.starve) {
-      ph.starve.cancel();
-      ph.starve = null;
-    }
-    this.#putBuffer();
-  }
-
-  #putBuffer(): void {
-    const fr = this.#p.frames;
-    const buf = fr.buf;
-    fr.attach(null);
-    if (buf) this.#p.pool.put(buf);
   }
 
   /** Watching is refused unless bytes may still come (docs/spec.md §2, Watching). */

@@ -1,8 +1,8 @@
 /**
  * The read side's phase (docs/spec.md §2): one value, and what each phase holds.
  *
- *   live      the socket may bring more bytes; maybe waiting for the pool (starve: the pool
- *             could not lend a fresh buffer, or a bigger one for a growing frame)
+ *   live      the socket may bring more bytes (maybe starved meanwhile: a condition the read
+ *             buffer holds, ReadBuffer.ts)
  *   reading   inside the one read(2) of a readiness (the `readable` state)
  *   draining  read(2) returned 0: what is held is handed up, then clean EOF
  *   done      nothing held, every read settles at once: clean EOF, failed (error kept), or
@@ -21,7 +21,7 @@ export interface PoolWait {
 }
 
 export type Phase =
-  | { kind: 'live'; starve: PoolWait | null }
-  | { kind: 'reading'; fresh: boolean; starve: PoolWait | null }
+  | { kind: 'live' }
+  | { kind: 'reading'; fresh: boolean }
   | { kind: 'draining' }
   | { kind: 'done'; end: 'eof' | 'failed' | 'closed'; error: AltsError | null };
