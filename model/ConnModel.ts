@@ -165,10 +165,6 @@ export class ConnModel {
   settle(): void {
     for (;;) {
       if (this.released || this.readDone || !this.watching || !this.pollReadable) return;
-      if (this.resetPending) {
-        this.visit('reset');
-        return this.fail('IO_ERROR');
-      }
       const before = this.progress();
       this.visit('readiness');
       this.onReadable(false);
@@ -438,6 +434,11 @@ export class ConnModel {
     this.inRead = true;
     const r = this.readSyscall(spare);
     this.inRead = false;
+    if (r === 'error') {
+      // The socket's error is what read(2) returns once the queued bytes are read (docs/spec.md §3).
+      this.visit('reset', 'readable');
+      return this.fail('IO_ERROR');
+    }
     if (r === 'again') {
       this.visit('eagain', 'readable');
       if (fresh) this.put();
@@ -460,10 +461,11 @@ export class ConnModel {
     this.serve();
   }
 
-  /** One read(2) on an AF_UNIX stream: as much as is queued, up to `spare`; 0 at EOF; EAGAIN. */
-  private readSyscall(spare: number): number | 'again' {
+  /** One read(2) on an AF_UNIX stream: as much as is queued, up to `spare`; then the socket's error; 0 at EOF; EAGAIN. */
+  private readSyscall(spare: number): number | 'again' | 'error' {
     const queued = this.sent - this.consumed;
     if (queued > 0) return Math.min(spare, queued);
+    if (this.resetPending) return 'error';
     if (this.peerEof) {
       this.eofRead = true;
       return 0;

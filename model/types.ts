@@ -18,7 +18,7 @@ export type ModelEvent =
   | 'bytes' // read(2) returned n > 0
   | 'eagain' // read(2) found nothing: the buffer goes back if it was borrowed for this read
   | 'eof' // read(2) returned 0: the peer finished
-  | 'reset' // the socket failed (peer reset): IO_ERROR
+  | 'reset' // the socket failed (peer reset): read(2) returns the error once the queued bytes are read: IO_ERROR
   | 'exhausted' // the pool could not lend (a fresh buffer or growth): the conn stops watching
   | 'refilled' // the pool tells a starved conn it can lend again
   | 'overdraft' // the pool lends the conn past its budget: it would otherwise wait on itself

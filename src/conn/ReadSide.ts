@@ -49,7 +49,7 @@ export class ReadSide {
       this.#setWatching(false); // no spinning while the pool cannot lend
       this.#loop.queue('starved', size);
     }, () => this.run());
-    p.io.onError = (e) => this.fail(e);
+    p.io.onError = (e) => this.#in.keep(e);
     this.#loop = new StepLoop({
       step: () => (this.#endWanted !== null ? this.#endNow(this.#endWanted) : this.#step()),
       onThrow: (e) => this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true),
@@ -107,13 +107,6 @@ export class ReadSide {
   close(): void {
     if (this.released) return;
     this.#endSoon(new AltsError('CLOSED', 'connection closed'), false);
-  }
-
-  /** A fatal error: kept for every later read; everything given back; the socket closed (reset, for a peer's fault). */
-  fail(err: AltsError): void {
-    if (this.phase.kind === 'done' && this.phase.error) return;
-    this.#endSoon(err, true);
-    this.run(); // emit what ending changed
   }
 
   /** End now, or, called from inside a step (through a foreign callback), at the next step boundary. */
