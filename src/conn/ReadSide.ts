@@ -38,8 +38,8 @@ export class ReadSide {
   readonly #p: ReadSideParts;
   readonly #in: Intake;
   readonly #buf: ReadBuffer;
-  /** An ending that reached the conn from inside one of its steps: taken at the next step boundary. */
-  #endWanted: { err: AltsError; failure: boolean } | null = null;
+  /** A close that reached the conn from inside one of its steps: taken at the next step boundary. */
+  #closeWanted = false;
   readonly #loop: StepLoop;
 
   constructor(p: ReadSideParts) {
@@ -51,7 +51,7 @@ export class ReadSide {
     }, () => this.run());
     p.io.onError = (e) => this.#in.keep(e);
     this.#loop = new StepLoop({
-      step: () => (this.#endWanted !== null ? this.#endNow(this.#endWanted) : this.#step()),
+      step: () => (this.#closeWanted ? this.#closeNow() : this.#step()),
       onThrow: (e) => this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true),
       state: () => [this.state, this.heldBytes],
       emit: p.emit,
@@ -103,16 +103,11 @@ export class ReadSide {
     this.run();
   }
 
-  /** Close now: the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
+  /** Close now (or, called from inside a step through a foreign callback, at the next step boundary): the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
   close(): void {
     if (this.released) return;
-    this.#endSoon(new AltsError('CLOSED', 'connection closed'), false);
-  }
-
-  /** End now, or, called from inside a step (through a foreign callback), at the next step boundary. */
-  #endSoon(err: AltsError, failure: boolean): void {
-    if (!this.#loop.stepping) return this.#end(err, failure);
-    if (this.#endWanted === null || (failure && !this.#endWanted.failure)) this.#endWanted = { err, failure };
+    if (!this.#loop.stepping) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
+    this.#closeWanted = true;
     this.#loop.run();
   }
 
@@ -131,9 +126,9 @@ export class ReadSide {
     this.#loop.run();
   }
 
-  #endNow(w: { err: AltsError; failure: boolean }): boolean {
-    this.#endWanted = null;
-    if (!w.failure || !(this.phase.kind === 'done' && this.phase.error)) this.#end(w.err, w.failure);
+  #closeNow(): boolean {
+    this.#closeWanted = false;
+    if (!this.released) this.#end(new AltsError('CLOSED', 'connection closed'), false);
     return true;
   }
 
