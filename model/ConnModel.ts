@@ -1,5 +1,5 @@
 /**
- * The explicit model of one connection's read side (DESIGN §2, docs/spec.md). Plain data and a
+ * The explicit model of one connection's read side (docs/spec.md §2, §3). Plain data and a
  * switch over inputs; every rule is written out here, nothing is imported from src/.
  *
  * The peer's stream is a list of frames (plaintext, authenticates or not, bytes on the wire) and
@@ -14,7 +14,7 @@ import type { ConnState, ModelConfig, ModelErrorCode, ModelEvent, PeerFrame, Rea
 
 /** What the caller, the peer, the pool's other holders and the test hooks can do. */
 export type ModelInput =
-  | { kind: 'peerQueue'; plaintexts: Uint8Array[]; bad?: 'corrupt' | 'reorder' } // peer protects frames (not yet on the wire)
+  | { kind: 'peerQueue'; plaintexts: Uint8Array[]; bad?: 'corrupt' | 'reorder' } // peer protects frames (not yet on the wire); an empty plaintext is one empty frame
   | { kind: 'peerSend'; bytes: number } // the next `bytes` queued bytes reach the conn's kernel queue
   | { kind: 'peerEof' } // peer half-closes (FIN)
   | { kind: 'peerReset' } // peer closes with unread data: the conn's socket fails (ECONNRESET)
@@ -165,10 +165,6 @@ export class ConnModel {
   settle(): void {
     for (;;) {
       if (this.released || this.readDone || !this.watching || !this.pollReadable) return;
-      if (this.resetPending) {
-        this.visit('reset');
-        return this.fail('IO_ERROR');
-      }
       const before = this.progress();
       this.visit('readiness');
       this.onReadable(false);
@@ -188,6 +184,8 @@ export class ConnModel {
   private peerQueue(plaintexts: Uint8Array[], bad?: 'corrupt' | 'reorder'): number {
     const added: PeerFrame[] = [];
     for (const p of plaintexts) {
+      // An empty plaintext is one empty frame (len = 20): a writer never sends one, a peer may.
+      if (p.length === 0) added.push({ plaintext: p, ok: true, wire: FRAME_OVERHEAD });
       let off = 0;
       for (const len of splitPayloads(p.length, this.cfg.maxFrameSize)) {
         added.push({ plaintext: p.subarray(off, off + len), ok: true, wire: len + FRAME_OVERHEAD });
@@ -293,10 +291,32 @@ export class ConnModel {
       return this.deliverPlain(p);
     }
     if (this.wholeFrameAtStart()) {
-      this.visit(this.frames[this.frameIndexAtStart()]!.ok ? 'deliver' : 'authFail');
+      const f = this.frames[this.frameIndexAtStart()]!;
+      if (f.plaintext.length === 0) return this.skipEmpty();
+      this.visit(f.ok ? 'deliver' : 'authFail');
       return this.deliverFrame(p);
     }
     this.setWatching(!this.starved);
+  }
+
+  /**
+   * Empty frames at the front, reached by a pending read: each is authenticated (a counter value
+   * used) and produces nothing; never EOF. The whole run of them goes, then the read is served
+   * again (a loop, however many there are).
+   */
+  private skipEmpty(): void {
+    while (this.wholeFrameAtStart()) {
+      const f = this.frames[this.frameIndexAtStart()]!;
+      if (f.plaintext.length !== 0) break;
+      if (!f.ok) {
+        this.visit('authFail');
+        return this.fail('AUTH_FAILED');
+      }
+      this.visit('empty');
+      this.buf!.start += f.wire;
+    }
+    this.normalize();
+    this.serve();
   }
 
   private deliverFrame(p: { id: number; n: number }): void {
@@ -398,7 +418,7 @@ export class ConnModel {
   /** Readiness (hook = the test's spurious wakeup): borrow if needed, one read(2), act on it. */
   private onReadable(hook: boolean): void {
     if (hook) this.visit('wakeup');
-    if (this.readDone || this.released) return;
+    if (this.readDone || this.released || this.eofSeen) return; // after EOF nothing more can come
     if (!hook && !this.watching) return;
     let fresh = false;
     if (this.buf === null) {
@@ -414,6 +434,11 @@ export class ConnModel {
     this.inRead = true;
     const r = this.readSyscall(spare);
     this.inRead = false;
+    if (r === 'error') {
+      // The socket's error is what read(2) returns once the queued bytes are read (docs/spec.md §3).
+      this.visit('reset', 'readable');
+      return this.fail('IO_ERROR');
+    }
     if (r === 'again') {
       this.visit('eagain', 'readable');
       if (fresh) this.put();
@@ -436,10 +461,11 @@ export class ConnModel {
     this.serve();
   }
 
-  /** One read(2) on an AF_UNIX stream: as much as is queued, up to `spare`; 0 at EOF; EAGAIN. */
-  private readSyscall(spare: number): number | 'again' {
+  /** One read(2) on an AF_UNIX stream: as much as is queued, up to `spare`; then the socket's error; 0 at EOF; EAGAIN. */
+  private readSyscall(spare: number): number | 'again' | 'error' {
     const queued = this.sent - this.consumed;
     if (queued > 0) return Math.min(spare, queued);
+    if (this.resetPending) return 'error';
     if (this.peerEof) {
       this.eofRead = true;
       return 0;

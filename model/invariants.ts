@@ -1,5 +1,5 @@
 /**
- * DESIGN §2's invariants, checked on the model after every step (the properties check the real
+ * The invariants of docs/spec.md §4, checked on the model after every step (the properties check the real
  * connection against the model, so they hold there too). Each returns a list of violations.
  * @module
  */
@@ -29,7 +29,7 @@ export function invariantViolations(m: ConnModel): string[] {
 }
 
 /**
- * DESIGN §2's liveness side (docs/spec.md §4.7, §8): readiness the conn cannot act on must not keep
+ * The liveness side (docs/spec.md §4.7, §8): readiness the conn cannot act on must not keep
  * coming ("no spinning"), and a starved conn must resume once the pool could lend: a fresh buffer
  * once `outstanding + want <= budget`, growth once the exchange could be made
  * (`outstanding - cap + want <= budget`), and either once nothing else holds any pool bytes (the

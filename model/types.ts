@@ -3,7 +3,7 @@
  * @module
  */
 
-/** The read side's states (DESIGN §2). `readable` is only ever seen inside a read(2). */
+/** The read side's states (docs/spec.md §2). `readable` is only ever seen inside a read(2). */
 export type ConnState = 'idle' | 'readable' | 'partial' | 'decrypted' | 'closed';
 export const STATES: readonly ConnState[] = ['idle', 'readable', 'partial', 'decrypted', 'closed'];
 
@@ -18,11 +18,12 @@ export type ModelEvent =
   | 'bytes' // read(2) returned n > 0
   | 'eagain' // read(2) found nothing: the buffer goes back if it was borrowed for this read
   | 'eof' // read(2) returned 0: the peer finished
-  | 'reset' // the socket failed (peer reset): IO_ERROR
+  | 'reset' // the socket failed (peer reset): read(2) returns the error once the queued bytes are read: IO_ERROR
   | 'exhausted' // the pool could not lend (a fresh buffer or growth): the conn stops watching
   | 'refilled' // the pool tells a starved conn it can lend again
   | 'overdraft' // the pool lends the conn past its budget: it would otherwise wait on itself
   | 'deliver' // plaintext handed up to the pending read
+  | 'empty' // an empty frame (len = 20) the read reached: authenticated, a counter value used, nothing handed up
   | 'authFail' // the frame the caller reached does not authenticate (corrupt, reordered)
   | 'truncated' // the stream ended inside a frame
   | 'close' // the local side closes
@@ -31,7 +32,7 @@ export type ModelEvent =
 
 export const EVENTS: readonly ModelEvent[] = [
   'read', 'readiness', 'wakeup', 'bytes', 'eagain', 'eof', 'reset', 'exhausted', 'refilled', 'overdraft',
-  'deliver', 'authFail', 'truncated', 'close', 'hogTake', 'hogGive',
+  'deliver', 'empty', 'authFail', 'truncated', 'close', 'hogTake', 'hogGive',
 ];
 
 /** Error codes a read can be rejected with here (src/errors.ts has the full list). */

@@ -17,7 +17,8 @@ export type AltsErrorCode =
   | 'UNKNOWN_PROTOCOL' // caller: not one of the record protocols
   | 'CLOSED' // caller: the connection was closed (read pending at close, or use after close)
   | 'READ_IN_PROGRESS' // caller: a second read while one is pending
-  | 'IO_ERROR'; // io: the socket failed (reset, broken pipe, ...): see `errno`
+  | 'IO_ERROR' // io: the socket failed (reset, broken pipe, ...): see `errno`
+  | 'INTERNAL'; // local: a broken internal invariant; the connection failed safely (see `cause`)
 
 /** Who caused the failure. */
 export type AltsFault = 'peer' | 'caller' | 'io' | 'local';
@@ -34,6 +35,7 @@ const FAULT_OF: Record<AltsErrorCode, AltsFault> = {
   CLOSED: 'caller',
   READ_IN_PROGRESS: 'caller',
   IO_ERROR: 'io',
+  INTERNAL: 'local',
 };
 
 export class AltsError extends Error {

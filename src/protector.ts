@@ -1,9 +1,11 @@
 /**
- * createProtector: the sans-IO ALTS record protocol of one side (DESIGN §4), for callers that
- * move the bytes themselves. `protect` turns plaintext into whole frames; `unprotect` turns any
- * slice of the peer's byte stream into the plaintext of every frame it completes, keeping a
- * partial frame (and only its bytes: a ≤4-byte header, then a buffer of exactly that frame's
- * size) across calls. The handshake's leftover bytes (`protected`) are parsed first.
+ * createProtector: the sans-IO ALTS record protocol of one side, for callers that move the
+ * bytes themselves. `protect` turns plaintext into whole frames; `unprotect` turns any slice of
+ * the peer's byte stream into the plaintext of every frame it completes. It drives the same
+ * FrameReader as the connection (docs/spec.md §1): whole frames are opened where they sit in
+ * the input, and an incomplete one is kept across calls in a buffer that grows with what the
+ * peer actually sent (partialWant, docs/spec.md §5), never to the size its length field claims.
+ * The handshake's leftover bytes (`protected`) are parsed first.
  *
  * Errors: a good frame's plaintext is never lost because a later frame in the same input is
  * bad. `unprotectAll(bytes)` returns `{ plaintext, error }` (every good frame's plaintext, then
@@ -16,10 +18,12 @@
  */
 import { abytes, aint } from './_check.js';
 import { createCrypters } from './crypto/index.js';
-import type { Backend, CounterStart, DirectionCrypter, RecordProtocol, Side } from './crypto/types.js';
+import type { Backend } from './crypto/types.js';
 import { AltsError } from './errors.js';
-import { DEFAULT_MAX_FRAME_SIZE, FRAME_OVERHEAD, LENGTH_FIELD_BYTES, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from './record/constants.js';
-import { frameBytesAt, openFrame, sealFrames } from './record/frame.js';
+import { DEFAULT_MAX_FRAME_SIZE, LENGTH_FIELD_BYTES, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from './record/constants.js';
+import { sealFrames } from './record/frame.js';
+import { FrameReader } from './record/FrameReader.js';
+import type { CounterStart, DirectionCrypter, RecordProtocol, Side } from './record/types.js';
 
 export interface RecordOptions {
   protocol: RecordProtocol;
@@ -70,13 +74,12 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 
 class RecordProtector implements Protector {
   readonly #outbound: DirectionCrypter;
-  readonly #inbound: DirectionCrypter;
   readonly #maxFrameSize: number;
+  readonly #frames: FrameReader;
   #leftover: Uint8Array | null;
-  #hdr = new Uint8Array(LENGTH_FIELD_BYTES); // the length bytes of a partial frame
-  #hdrLen = 0;
-  #frame: Uint8Array | null = null; // a partial frame, sized exactly to it
-  #frameHave = 0;
+  /** An incomplete frame held between calls, at the front of a buffer of its own. */
+  #partial: Uint8Array | null = null;
+  #partialHave = 0;
   #error: AltsError | null = null;
 
   constructor(o: RecordOptions) {
@@ -86,13 +89,13 @@ class RecordProtector implements Protector {
     if (o.protected !== undefined) abytes('protected', o.protected);
     const { outbound, inbound } = createCrypters(o);
     this.#outbound = outbound;
-    this.#inbound = inbound;
+    this.#frames = new FrameReader(inbound);
     this.#maxFrameSize = maxFrameSize;
     this.#leftover = o.protected !== undefined && o.protected.length > 0 ? o.protected.slice() : null;
   }
 
   get pendingBytes(): number {
-    return this.#frame !== null ? this.#frameHave : this.#hdrLen;
+    return this.#partialHave;
   }
 
   get error(): AltsError | null {
@@ -136,86 +139,70 @@ class RecordProtector implements Protector {
 
   /** Parse `input`, pushing each good frame's plaintext onto `out`; throws at the first bad frame. */
   #feed(input: Uint8Array, out: Uint8Array[]): void {
+    const fr = this.#frames;
     let pos = 0;
-    if (this.#hdrLen > 0 || this.#frame !== null) {
-      pos = this.#completePartial(input, out);
-      if (pos < 0) return; // still partial, input used up
+    if (this.#partial !== null) {
+      pos = this.#completePartial(input);
+      if (pos < 0) return; // still incomplete, input used up
+      fr.attach(this.#partial, 0, this.#partialHave);
+      this.#partial = null;
+      this.#partialHave = 0;
+      this.#drain(out);
     }
-    // Find the complete frames first, so their plaintext goes into one buffer; a framing error
-    // is raised only after the good frames before it are opened.
-    let end = pos;
-    let total = 0;
-    let framingError: unknown = null;
-    let fb = -1;
+    fr.attach(input, pos, input.length);
+    this.#drain(out);
+    // Keep the incomplete tail in a buffer of its own, sized to what arrived (partialWant).
+    const rest = fr.held;
+    if (rest > 0) {
+      this.#partial = new Uint8Array(fr.want());
+      this.#partial.set(input.subarray(fr.start));
+      this.#partialHave = rest;
+    }
+    fr.attach(null);
+  }
+
+  /** Open every whole frame the reader sees, in order; throws at the first bad one, after the good ones are pushed. */
+  #drain(out: Uint8Array[]): void {
+    const fr = this.#frames;
     for (;;) {
-      try {
-        fb = frameBytesAt(input, end, input.length - end);
-      } catch (e) {
-        framingError = e;
-        break;
-      }
-      if (fb < 0 || fb > input.length - end) break;
-      total += fb - FRAME_OVERHEAD;
-      end += fb;
-    }
-    if (end > pos) {
+      fr.skipEmpty();
+      const total = fr.deliverable(Infinity);
+      if (total === 0) return;
       const plain = new Uint8Array(total);
-      let produced = 0;
-      try {
-        for (let at = pos; at < end; ) {
-          const f = frameBytesAt(input, at, end - at);
-          produced += openFrame(this.#inbound, input, at, f, plain, produced);
-          at += f;
-        }
-      } finally {
-        if (produced > 0) out.push(produced === total ? plain : plain.subarray(0, produced));
-      }
-    }
-    if (framingError !== null) throw framingError;
-    // Keep the incomplete tail: at most 3 header bytes, or a buffer of the frame's exact size.
-    const rest = input.length - end;
-    if (rest === 0) return;
-    if (fb < 0) {
-      this.#hdr.set(input.subarray(end));
-      this.#hdrLen = rest;
-    } else {
-      this.#frame = new Uint8Array(fb);
-      this.#frame.set(input.subarray(end));
-      this.#frameHave = rest;
+      const n = fr.openRun(plain, 0, total);
+      out.push(n === total ? plain : plain.subarray(0, n));
     }
   }
 
-  /** Continue the held partial frame from `input`. Returns the input offset after it, or -1 if still partial. */
-  #completePartial(input: Uint8Array, out: Uint8Array[]): number {
+  /**
+   * Continue the held incomplete frame from `input`, growing its buffer as bytes come (never
+   * past the frame's size). Returns the input offset after the frame, or −1 if still incomplete.
+   */
+  #completePartial(input: Uint8Array): number {
+    const fr = this.#frames;
     let pos = 0;
-    if (this.#frame === null) {
-      const take = Math.min(LENGTH_FIELD_BYTES - this.#hdrLen, input.length);
-      this.#hdr.set(input.subarray(0, take), this.#hdrLen);
-      this.#hdrLen += take;
-      pos = take;
-      if (this.#hdrLen < LENGTH_FIELD_BYTES) return -1;
-      const fb = frameBytesAt(this.#hdr, 0, LENGTH_FIELD_BYTES); // FRAME_TOO_LARGE/SHORT from 4 bytes
-      this.#hdrLen = 0;
-      this.#frame = new Uint8Array(fb);
-      this.#frame.set(this.#hdr);
-      this.#frameHave = LENGTH_FIELD_BYTES;
+    for (;;) {
+      fr.attach(this.#partial, 0, this.#partialHave);
+      const f = fr.frameBytes(); // FRAME_TOO_LARGE/SHORT as soon as the 4 length bytes are in
+      if (f >= 0 && this.#partialHave >= f) return pos;
+      if (pos === input.length) return -1;
+      const want = fr.want();
+      if (want > this.#partial!.length) {
+        const grown = new Uint8Array(want);
+        grown.set(this.#partial!.subarray(0, this.#partialHave));
+        this.#partial = grown;
+      }
+      // Never past this frame (its length field first): the bytes after it are parsed in place.
+      const upTo = Math.min(this.#partial!.length, f >= 0 ? f : LENGTH_FIELD_BYTES);
+      const take = Math.min(upTo - this.#partialHave, input.length - pos);
+      this.#partial!.set(input.subarray(pos, pos + take), this.#partialHave);
+      this.#partialHave += take;
+      pos += take;
     }
-    const frame = this.#frame;
-    const take = Math.min(frame.length - this.#frameHave, input.length - pos);
-    frame.set(input.subarray(pos, pos + take), this.#frameHave);
-    this.#frameHave += take;
-    pos += take;
-    if (this.#frameHave < frame.length) return -1;
-    this.#frame = null;
-    this.#frameHave = 0;
-    // Our own buffer: decrypt in place and hand up a view of it.
-    const n = openFrame(this.#inbound, frame, 0, frame.length, frame, 8);
-    if (n > 0) out.push(frame.subarray(8, 8 + n));
-    return pos;
   }
 }
 
-/** The sans-IO record protocol of one side (DESIGN §4). All options are checked up front. */
+/** The sans-IO record protocol of one side. All options are checked up front. */
 export function createProtector(options: RecordOptions): Protector {
   return new RecordProtector(options);
 }

@@ -11,7 +11,8 @@ import { NativeReader } from '../../src/io/NativeReader.js';
 import type { ReadyReader } from '../../src/io/types.js';
 import { loadNative, type ReadyHandle } from '../../src/native.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
-import { createProtector, type Protector } from '../../src/protector.js';
+import { FRAME_OVERHEAD, LENGTH_FIELD_BYTES, MESSAGE_TYPE, MIN_FRAME_LENGTH, TYPE_FIELD_BYTES } from '../../src/record/constants.js';
+import { sealFrames } from '../../src/record/frame.js';
 import type { ModelConfig, ReadOutcome } from '../../model/types.js';
 
 export const native = loadNative();
@@ -35,6 +36,26 @@ export function plaintextFor(n: number, seq: number): Uint8Array {
   return out;
 }
 
+/** The peer's record layer: frames the conn accepts; an empty plaintext makes one empty frame (len = 20). */
+export interface PeerSealer {
+  protect(plaintext: Uint8Array): Uint8Array;
+}
+
+/** The peer's sealing side (side 'server'). Writers never send empty frames, but a peer may. */
+export function peerSealer(maxFrameSize: number, key: Uint8Array = runKey()): PeerSealer {
+  const out = createCrypters({ protocol: PROTOCOL, side: 'server', key }).outbound;
+  return {
+    protect(p) {
+      if (p.length > 0) return sealFrames(out, p, maxFrameSize);
+      const f = new Uint8Array(FRAME_OVERHEAD);
+      new DataView(f.buffer).setUint32(0, MIN_FRAME_LENGTH, true);
+      new DataView(f.buffer).setUint32(LENGTH_FIELD_BYTES, MESSAGE_TYPE, true);
+      out.seal(f, LENGTH_FIELD_BYTES + TYPE_FIELD_BYTES, 0);
+      return f;
+    },
+  };
+}
+
 export interface RealRead {
   into: Uint8Array;
   promise: Promise<void>;
@@ -50,7 +71,7 @@ export interface Tamper {
 export class Real {
   readonly conn: AltsConn;
   readonly pool: BufferPool;
-  readonly peer: Protector;
+  readonly peer: PeerSealer;
   readonly peerHandle: ReadyHandle;
   /** Protected bytes the peer queued, and how many of them are on the wire. */
   wire: number[] = [];
@@ -93,7 +114,7 @@ export class Real {
     this.conn.on('wakeup', (w: { spurious: boolean; bytes: number }) => {
       if (!w.spurious && w.bytes === 0) this.eofWakeups++;
     });
-    this.peer = createProtector({ protocol: PROTOCOL, side: 'server', key, maxFrameSize: cfg.maxFrameSize });
+    this.peer = peerSealer(cfg.maxFrameSize, key);
     this.peerHandle = new native.ReadyHandle(b, () => {});
   }
 

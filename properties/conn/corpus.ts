@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { ConnModel, type ModelInput } from '../../model/ConnModel.js';
 import type { ModelConfig, ReadOutcome } from '../../model/types.js';
-import { createProtector } from '../../src/protector.js';
 import { CallerReadCommand } from './commands/CallerReadCommand.js';
 import { CorruptFrameCommand } from './commands/CorruptFrameCommand.js';
 import { HogPoolCommand } from './commands/HogPoolCommand.js';
@@ -21,8 +20,9 @@ import { ReleaseHogCommand } from './commands/ReleaseHogCommand.js';
 import { ReorderFrameCommand } from './commands/ReorderFrameCommand.js';
 import { SpuriousWakeupCommand } from './commands/SpuriousWakeupCommand.js';
 import type { ConnCommand } from './commands/step.js';
-import { native, plaintextFor, PROTOCOL, Real, runKey } from './Real.js';
+import { native, peerSealer, plaintextFor, PROTOCOL, Real, runKey } from './Real.js';
 import { settle } from './sync.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 const hex = (b: Uint8Array | number[]) => Buffer.from(b).toString('hex');
 
@@ -83,7 +83,7 @@ function expectOf(m: ConnModel): TraceExpect {
 /** Run the model over `cmds` (skipping those whose precondition fails, as fc does), recording concrete bytes. */
 export function generateTrace(name: string, cfg: ModelConfig, cmds: Iterable<ConnCommand>): Trace {
   const key = runKey();
-  const peer = createProtector({ protocol: PROTOCOL, side: 'server', key, maxFrameSize: cfg.maxFrameSize });
+  const peer = peerSealer(cfg.maxFrameSize, key);
   const m = new ConnModel(cfg);
   const wire: number[] = [];
   let seq = 0;
@@ -156,8 +156,8 @@ export function observe(real: Real): TraceExpect {
     outstanding: real.pool.outstanding,
     bytesRead: c.stats.bytesRead,
     eofRead: real.eofWakeups > 0, // a read(2) returned 0
-    watching: c.watching,
-    starved: c.starved,
+    watching: testHooks(c).watching,
+    starved: testHooks(c).starved,
     error: c.error?.code ?? null,
     reads: real.reads.map((r) => ({ ...r.outcome })),
     deliveredHex: hex(real.delivered),
@@ -181,7 +181,7 @@ export async function replayTrace(t: Trace, check: (i: number, want: TraceExpect
           real.read(input.n);
           break;
         case 'wakeup':
-          real.conn.simulateWakeup();
+          testHooks(real.conn).simulateWakeup();
           break;
         case 'hogTake': {
           const b = real.pool.get(input.size);

@@ -21,7 +21,7 @@ export const growthRefilled: [ModelConfig, ConnCommand[]] = [
   ],
 ];
 
-/** Regression (fixed): starved on growth, the conn must resume once the exchange fits (waitFor's givesBack), not wait for get(want). */
+/** Starved on growth, the conn must resume once the exchange fits (waitFor's givesBack), not wait for get(want). */
 export const growthStuck: [ModelConfig, ConnCommand[]] = [
   { readSize: 1024, budget: 4096, maxFrameSize: 4096 },
   [
@@ -37,7 +37,7 @@ export const growthStuck: [ModelConfig, ConnCommand[]] = [
 /**
  * The pool never waits on itself: a read buffer bigger than the whole budget, refused while
  * another holder has bytes; once that holder gives back, nothing else is lent, so the pool lends
- * past its budget and the conn resumes (it used to stay starved for ever).
+ * past its budget and the conn resumes rather than staying starved for ever.
  */
 export const starvedPastBudget: [ModelConfig, ConnCommand[]] = [
   { readSize: 1024, budget: 192, maxFrameSize: 4096 },

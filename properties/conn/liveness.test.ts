@@ -1,5 +1,5 @@
 /**
- * Liveness (DESIGN §2): a quiescent conn gets no readiness callbacks (level-triggered polling
+ * Liveness (docs/spec.md §4.7): a quiescent conn gets no readiness callbacks (level-triggered polling
  * must stop when the conn cannot take data: "or the callback spins"), a conn starved on growth
  * resumes once the pool could make the exchange, and a starved conn always resumes once nothing
  * else holds the pool (the pool never waits on itself: it lends past its budget). The same

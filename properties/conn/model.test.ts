@@ -1,5 +1,5 @@
 /**
- * The model-based property (DESIGN §5): the model (model/) and the real conn (native reader, real
+ * The model-based property (docs/spec.md §2–§4): the model (model/) and the real conn (native reader, real
  * socketpair, real pool) driven side by side by fc.commands; after every command the state, held
  * bytes, pool outstanding, bytes read, watching/starved, every read's outcome, the plaintext
  * delivered and the error code are compared. Replay a failure: FC_SEED=<seed> FC_PATH=<path>.

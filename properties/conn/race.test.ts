@@ -1,5 +1,5 @@
 /**
- * Races (DESIGN §5, "close racing a pending read"): fc.scheduler picks the order in which
+ * Races ("close racing a pending read", docs/spec.md §3 Close): fc.scheduler picks the order in which
  * close, a pool refill, the peer's bytes, a spurious wakeup and the read itself happen, with a
  * read pending and the conn starved or holding part of a frame. Each action is applied to the real
  * conn and the model in the order the scheduler chose, and they are compared after each.
@@ -11,6 +11,7 @@ import type { ModelConfig } from '../../model/types.js';
 import { fcParams, seedTitle } from './params.js';
 import { plaintextFor, Real } from './Real.js';
 import { compare, settle } from './sync.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 describe(`races (${seedTitle()})`, () => {
   it('close / pool refill / peer bytes / wakeup / read, in any order the scheduler picks', async () => {
@@ -42,7 +43,7 @@ describe(`races (${seedTitle()})`, () => {
               ['close', { kind: 'close' }, () => real.conn.close()],
               ['refill', { kind: 'hogGive', index: 0 }, () => real.pool.put(real.hogs.shift()!)],
               ['rest', { kind: 'peerSend', bytes: model.written }, () => real.send(model.written - first)],
-              ['wakeup', { kind: 'wakeup' }, () => real.conn.simulateWakeup()],
+              ['wakeup', { kind: 'wakeup' }, () => testHooks(real.conn).simulateWakeup()],
             ];
             // The scheduler releases the actions in the order it picks; each runs to completion
             // (applied to both, synced, compared) before the next starts.

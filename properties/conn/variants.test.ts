@@ -1,5 +1,5 @@
 /**
- * Deliberately broken variants must be caught (STYLE §2's `buggy` idea, without touching src/):
+ * Deliberately broken variants must be caught (a `buggy` variant per rule, without touching src/):
  * each wraps the real conn's reader or pool, and the same model-based property must fail with a
  * small shrunk counterexample. The test asserts that fast-check finds a failure and prints it.
  */
@@ -12,7 +12,7 @@ import type { ReadyReader } from '../../src/io/types.js';
 import { AGAIN } from '../../src/io/types.js';
 import { configArb, connCommands } from './commands/index.js';
 import type { ConnCommand } from './commands/step.js';
-import { growthPastBudget } from './examples.js';
+import { growthPastBudget, growthStuck } from './examples.js';
 import { stepOptions } from './commands/step.js';
 import { fcParams } from './params.js';
 import { Real, type Tamper } from './Real.js';
@@ -92,6 +92,7 @@ let eagain = false;
 /** Hand-written sequences a variant starts with, where random ones rarely reach its path. */
 const examples: Record<string, [ModelConfig, ConnCommand[]][]> = {
   'the pool waits on itself (a growing waiter declares holding nothing)': [growthPastBudget],
+  'waits for get(want) on growth (waitFor givesBack dropped)': [growthStuck],
 };
 
 describe('broken variants are caught', () => {

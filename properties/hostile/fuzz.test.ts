@@ -1,5 +1,5 @@
 /**
- * Hostile input (issue 6, item 1): arbitrary peer byte streams (./streams.ts) against a real conn
+ * Hostile input: arbitrary peer byte streams (./streams.ts) against a real conn
  * on a real socket. Whatever the peer sends, the conn never crashes or hangs, hands up exactly
  * the plaintext the sans-IO record layer finds in the stream, ends in a typed AltsError (or a clean
  * EOF when the stream was all good frames), and afterwards holds nothing, both pools are balanced

@@ -1,5 +1,5 @@
 /**
- * Running one hostile case on the real thing (issue 6, item 1): an AltsConn (native reader, or
+ * Running one hostile case on the real thing: an AltsConn (native reader, or
  * the stream reader over a net.Socket) on one end of an AF_UNIX socketpair, a raw peer on the
  * other writing the hostile stream chunk by chunk (waiting, on the conn's own events, until the
  * conn has read each chunk), then closing (EOF) or resetting. A caller reads throughout with
@@ -14,6 +14,7 @@ import { MAX_CLASS } from '../../src/pool/sizeClass.js';
 import { native } from '../../test/conn/harness.js';
 import { loopTurn, openFds, pairOf, until } from '../../test/hardening/pairs.js';
 import { buildStream, chunksOf, oracle, type HostileCase, type ReadStep } from './streams.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 /** A case that takes longer than this has hung (a hang guard, not a synchronisation). */
 export const CASE_TIMEOUT_MS = 20_000;
@@ -88,7 +89,7 @@ export async function runCase(c: HostileCase): Promise<string> {
     })();
     const hang = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`hung: state=${conn.state} held=${conn.heldBytes} watching=${conn.watching} starved=${conn.starved} bytesRead=${conn.stats.bytesRead}/${stream.length}`)),
+        () => reject(new Error(`hung: state=${conn.state} held=${conn.heldBytes} watching=${testHooks(conn).watching} starved=${testHooks(conn).starved} bytesRead=${conn.stats.bytesRead}/${stream.length}`)),
         CASE_TIMEOUT_MS,
       );
     });

@@ -1,5 +1,5 @@
 /**
- * Hostile peer byte streams (issue 6, item 1), as small printable recipes that fast-check
+ * Hostile peer byte streams, as small printable recipes that fast-check
  * generates and shrinks, built into bytes only when a case runs: random bytes; valid frames with
  * one field broken (length, type, a ciphertext or tag byte, or the order: swap, replay, drop, a
  * frame sealed by the wrong side); valid frames then garbage; and a frame whose length sits at

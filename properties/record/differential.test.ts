@@ -1,5 +1,5 @@
 /**
- * Differential and direction properties (DESIGN §1 "Nonce = counter", §5 "all backends
+ * Differential and direction properties (docs/spec.md §1 "Nonce = counter"; "all backends
  * byte-identical"): noble, node and native produce the same frames for the same key, side,
  * counter start (around the 2^16 rekey boundary too) and plaintext sequence, under both
  * protocols, and each opens the others'; and a direction never opens the other direction's

@@ -1,5 +1,5 @@
 /**
- * Properties of protect → unprotect (DESIGN §1 "Frame", "Lengths", §4): any plaintext sequence
+ * Properties of protect → unprotect (docs/spec.md §1 "Frame", "Lengths"): any plaintext sequence
  * survives any split of the byte stream (inside the 4-byte length too, and into the handshake
  * leftover), and protect splits at exactly maxFrameSize − 24 payload bytes.
  */

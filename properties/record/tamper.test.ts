@@ -1,7 +1,7 @@
 /**
  * Every single-bit flip in a frame fails with AUTH_FAILED or a framing error, or (a length that
  * grew) leaves an incomplete frame that an EOF reports as TRUNCATED: never any plaintext.
- * DESIGN §1: the header is not authenticated, so the length and type checks carry it.
+ * docs/spec.md §1: the header is not authenticated, so the length and type checks carry it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

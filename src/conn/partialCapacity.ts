@@ -1,15 +1,39 @@
 /**
- * How much pool memory a half-received frame may hold (DESIGN §2, `partial`): the size class of
- * twice the bytes received, capped at the frame's own size once its length field is in. So a
- * stalled peer that claims a 1 MiB frame costs memory in proportion to what it actually sent
- * (at most 4x, from the doubling and the power-of-two classes), never a full read buffer, and
- * growth costs O(frame) copies in all.
+ * How much pool memory a half-received frame may hold (docs/spec.md §2 `partial`, §5): the size
+ * class of partialWant (twice the bytes received, capped at the frame's own size once its length
+ * field is in; src/record/FrameReader.ts). So a stalled peer that claims a 1 MiB frame costs
+ * memory in proportion to what it actually sent (at most 4x, from the doubling and the
+ * power-of-two classes), never a full read buffer, and growth costs O(frame) copies in all.
  * @module
  */
+import type { BufferPool } from '../pool/BufferPool.js';
 import { classSize } from '../pool/sizeClass.js';
+import type { FrameReader } from '../record/FrameReader.js';
+import { partialWant } from '../record/FrameReader.js';
 
 /** `held` bytes of an incomplete frame whose total size is `frameBytes` (−1 while unknown). */
 export function partialCapacity(held: number, frameBytes: number): number {
-  const want = Math.max(2 * held, 64);
-  return classSize(frameBytes >= 0 ? Math.min(frameBytes, want) : want);
+  return classSize(partialWant(held, frameBytes));
+}
+
+/**
+ * Move the incomplete frame `fr` holds to the front of a buffer of partialCapacity(), from
+ * `pool`: shrinking always succeeds, growing is an exchange the pool may refuse. Returns null
+ * when it fits now, else the size to wait for (the conn waits giving back its buffer). Already
+ * `starved` on growth, it asks nothing: the pool will tell it, and asking again would count the
+ * buffer it holds twice, as its own and a waiter's.
+ */
+export function fitPartial(fr: FrameReader, pool: BufferPool, starved: boolean): number | null {
+  const buf = fr.buf!;
+  const want = partialCapacity(fr.held, fr.frameBytes());
+  fr.compact();
+  if (want === buf.buffer.byteLength) {
+    if (buf.length !== want) fr.buf = new Uint8Array(buf.buffer, 0, want);
+    return null;
+  }
+  if (starved) return null;
+  const next = pool.resize(buf, want, fr.held);
+  if (next === null) return want;
+  fr.buf = next;
+  return null;
 }

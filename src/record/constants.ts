@@ -1,5 +1,5 @@
 /**
- * ALTS record protocol constants (DESIGN §1; grpc-go credentials/alts/internal/conn/record.go,
+ * ALTS record protocol constants (docs/spec.md §1; grpc-go credentials/alts/internal/conn/record.go,
  * C-core tsi/alts/frame_protector/frame_handler.h).
  *
  * Frame: len (u32 LE) ‖ type (u32 LE, = 6) ‖ ciphertext ‖ 16-byte GCM tag.

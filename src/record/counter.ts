@@ -1,5 +1,5 @@
 /**
- * The ALTS record protocol's per-direction frame counter (DESIGN §1 "Nonce = counter",
+ * The ALTS record protocol's per-direction frame counter (docs/spec.md §1 "Nonce = counter",
  * "Overflow"; grpc-go credentials/alts/internal/conn/counter.go, C-core
  * tsi/alts/frame_protector/alts_counter.cc, grpc-java AltsChannelCrypter).
  *
@@ -20,7 +20,7 @@
  * @module
  */
 import { AltsError } from '../errors.js';
-import type { RecordProtocol, Side } from '../crypto/types.js';
+import type { RecordProtocol, Side } from './types.js';
 
 export const COUNTER_BYTES = 12;
 /** The side bit: byte 11 of the server→client counter. */

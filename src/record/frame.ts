@@ -1,5 +1,5 @@
 /**
- * ALTS record framing (DESIGN §1 "Frame", "Lengths"; grpc-go conn/record.go, C-core
+ * ALTS record framing (docs/spec.md §1 "Frame", "Lengths"; grpc-go conn/record.go, C-core
  * frame_protector/frame_handler.cc): len (u32 LE, counts type + ciphertext + tag) ‖ type (u32
  * LE, the whole word must be 6: strict like C-core and Java; grpc-go checks the low byte only) ‖
  * ciphertext ‖ 16-byte tag. No AAD.
@@ -9,7 +9,7 @@
  * @module
  */
 import { abytes, aint } from '../_check.js';
-import type { DirectionCrypter } from '../crypto/types.js';
+import type { DirectionCrypter } from './types.js';
 import { AltsError } from '../errors.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,

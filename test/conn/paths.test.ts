@@ -13,6 +13,7 @@ import { StreamReader } from '../../src/io/StreamReader.js';
 import { AGAIN } from '../../src/io/types.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
 import { bytes, closeCallbacksRan, keyFor, makePair, native } from './harness.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 describe('paths', () => {
   it('readOnReady waits for the caller pool when it cannot lend, holding the data meanwhile', async () => {
@@ -23,7 +24,7 @@ describe('paths', () => {
     const got = conn.readOnReady(1000, mine);
     await once(conn, 'state'); // the frame arrived: decrypted, waiting for the caller's pool
     expect(conn.state).toBe('decrypted');
-    expect(conn.watching).toBe(false);
+    expect(testHooks(conn).watching).toBe(false);
     mine.put(hog);
     const r = (await got)!;
     expect(r.n).toBe(500);

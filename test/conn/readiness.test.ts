@@ -1,12 +1,13 @@
 /**
- * The readiness-based read path on real sockets through the native reader (issue: the
- * native-readiness connection, "Must show"): no buffer while waiting, a buffer only while
+ * The readiness-based read path on real sockets through the native reader
+ * (docs/spec.md §2, §3): no buffer while waiting, a buffer only while
  * bytes are held, spurious wakeups, pool exhaustion, and everything returned on every ending.
  */
 import { fstatSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isAltsError } from '../../src/errors.js';
 import { bytes, closeCallbacksRan, makePair, native, nextWakeup, readExactly, waitForState } from './harness.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 describe('native reader: idle holds nothing', () => {
   it('a read pending on an idle conn holds 0 pool bytes and the state is idle', () => {
@@ -16,7 +17,7 @@ describe('native reader: idle holds nothing', () => {
     expect(conn.state).toBe('idle');
     expect(conn.heldBytes).toBe(0);
     expect(pool.outstanding).toBe(0);
-    expect(conn.watching).toBe(true);
+    expect(testHooks(conn).watching).toBe(true);
     conn.close();
     return expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
   });
@@ -60,14 +61,14 @@ describe('native reader: spurious wakeups', () => {
     const { conn, pool, peer, send } = makePair();
     const pending = conn.read(new Uint8Array(100));
     const wake = nextWakeup(conn);
-    conn.simulateWakeup();
+    testHooks(conn).simulateWakeup();
     expect(await wake).toEqual({ spurious: true, bytes: 0 });
     expect(conn.stats.spuriousWakeups).toBe(1);
     expect(conn.stats.reads).toBe(1);
     expect(conn.state).toBe('idle');
     expect(conn.heldBytes).toBe(0);
     expect(pool.outstanding).toBe(0);
-    expect(conn.watching).toBe(true);
+    expect(testHooks(conn).watching).toBe(true);
     send(peer.protect(bytes(10)));
     expect(await pending).toBe(10);
     conn.close();
@@ -81,7 +82,7 @@ describe('native reader: spurious wakeups', () => {
     await waitForState(conn, 'partial');
     const held = conn.heldBytes;
     expect(held).toBe(2048); // partialCapacity(1000 bytes) = class of 2000
-    conn.simulateWakeup();
+    testHooks(conn).simulateWakeup();
     expect(conn.stats.spuriousWakeups).toBe(1);
     expect(conn.state).toBe('partial');
     expect(conn.heldBytes).toBe(held);
@@ -101,8 +102,8 @@ describe('native reader: the pool cannot lend', () => {
     const starved = new Promise((resolve) => conn.once('starved', resolve));
     for (const m of msgs) send(peer.protect(m));
     await starved;
-    expect(conn.starved).toBe(true);
-    expect(conn.watching).toBe(false); // no spinning: the socket is not watched while starved
+    expect(testHooks(conn).starved).toBe(true);
+    expect(testHooks(conn).watching).toBe(false); // no spinning: the socket is not watched while starved
     expect(conn.heldBytes).toBe(0);
     const wakeupsWhileStarved = conn.stats.wakeups;
     pool.put(hog);
@@ -126,7 +127,7 @@ describe('native reader: the pool cannot lend', () => {
     send(frame.subarray(1000));
     await starved;
     expect(conn.state).toBe('partial');
-    expect(conn.watching).toBe(false);
+    expect(testHooks(conn).watching).toBe(false);
     pool.put(hog);
     expect(await pending).toBe(40000);
     expect(pool.outstanding).toBe(0);

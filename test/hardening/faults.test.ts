@@ -15,6 +15,8 @@ import { createProtector } from '../../src/protector.js';
 import { plaintextFor } from '../../properties/conn/Real.js';
 import { keyFor, native } from '../conn/harness.js';
 import { frames, loopTurn, openFds, pairOf, rejection, tcpPairOf, until, type Peer, type ReaderKind } from './pairs.js';
+import { testHooks } from '../../src/conn/testHooks.js';
+import type { ConnEventName } from '../../src/conn/events.js';
 
 const PROTOCOL = 'ALTSRP_GCM_AES128_REKEY' as const;
 const READERS = ['native', 'stream'] as const;
@@ -101,7 +103,7 @@ describe.each(READERS)('%s reader: EOF inside a frame', (reader) => {
       expect(await peer.write(frames(1000).bytes[0]!.subarray(0, 600))).toBe(true);
       peer.finish();
       await starved;
-      expect(conn.watching).toBe(false);
+      expect(testHooks(conn).watching).toBe(false);
       pool.put(hog);
       expect((await rejection(pending)).code).toBe('TRUNCATED');
     });
@@ -207,7 +209,7 @@ describe('native reader: local close racing a blocked write', () => {
  * hog holds at first, a frame in pieces, reads of every size), closing it from inside the first
  * `event` for which `when` says so: the read pending then, or the next one, rejects CLOSED.
  */
-function closeFromInside(reader: ReaderKind, event: string, when: (...args: unknown[]) => boolean): Promise<void> {
+function closeFromInside(reader: ReaderKind, event: ConnEventName, when: (...args: unknown[]) => boolean): Promise<void> {
   const pool = new BufferPool({ budget: 64 * 1024 });
   return onPair(reader, pool, async (conn, peer) => {
     const thrown: unknown[] = [];
@@ -232,7 +234,7 @@ function closeFromInside(reader: ReaderKind, event: string, when: (...args: unkn
     const flow = async () => {
       const r1 = conn.read(new Uint8Array(100));
       await peer.write(f.bytes[0]!.subarray(0, 1000)); // false once the conn has closed: go on, the reads say how it ended
-      await until(conn, () => conn.starved || closed());
+      await until(conn, () => testHooks(conn).starved || closed());
       giveBack();
       await until(conn, () => conn.state === 'partial' || closed());
       await peer.write(f.bytes[0]!.subarray(1000));
@@ -258,7 +260,7 @@ function closeFromInside(reader: ReaderKind, event: string, when: (...args: unkn
 
 describe.each(READERS)("%s reader: close() from inside the conn's own events", (reader) => {
   it.each(['readable', 'partial', 'decrypted', 'idle'])('on entering %s', (state) => closeFromInside(reader, 'state', (s) => s === state));
-  it.each(['starved', 'resumed', 'wakeup'])("on '%s'", (event) => closeFromInside(reader, event, () => true));
+  it.each(['starved', 'resumed', 'wakeup'] as const)("on '%s'", (event) => closeFromInside(reader, event, () => true));
 });
 
 describe.each(READERS)('%s reader on TCP: the peer half-closes', (reader) => {

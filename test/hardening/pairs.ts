@@ -122,7 +122,7 @@ export async function tcpPairOf(o: { reader: ReaderKind; pool: BufferPool }): Pr
 /** The next event after which the conn may have moved: a readiness it acted on, a state change, starving or resuming, its close. */
 export function nextEvent(conn: AltsConn): Promise<void> {
   return new Promise((resolve) => {
-    const events = ['wakeup', 'state', 'starved', 'resumed', 'close'];
+    const events = ['wakeup', 'state', 'starved', 'resumed', 'close'] as const;
     const done = () => {
       for (const e of events) conn.off(e, done);
       resolve();

@@ -20,6 +20,7 @@ import { plaintextFor } from '../../properties/conn/Real.js';
 import { MAX_PAYLOAD, sealer, sealOne } from '../../properties/hostile/streams.js';
 import { native } from '../conn/harness.js';
 import { frames, loopTurn, pairOf, rejection, until, type ReaderKind } from './pairs.js';
+import { testHooks } from '../../src/conn/testHooks.js';
 
 const PROTOCOL = 'ALTSRP_GCM_AES128_REKEY' as const;
 /** What a partial frame may hold once `received` bytes of it are in (docs/spec.md §5). */
@@ -330,9 +331,9 @@ describe('one budgeted pool: it never waits on itself (hardening findings 1-3)',
     expect(await pair.peer.write(f.bytes[0]!.subarray(0, 1500))).toBe(true);
     await starved; // 1500 held in 2048, growing to 4096 needs the hog's 1024
     expect(await pair.peer.write(f.bytes[0]!.subarray(1500, 2000))).toBe(true);
-    pair.conn.simulateWakeup(); // not watching while starved: read the 500 bytes now
+    testHooks(pair.conn).simulateWakeup(); // not watching while starved: read the 500 bytes now
     expect(pair.conn.stats.bytesRead).toBe(2000);
-    expect(pair.conn.starved).toBe(true);
+    expect(testHooks(pair.conn).starved).toBe(true);
     expect(pool.stats).toMatchObject({ outstanding: 1024 + 2048, overdrafts: 0, waiters: 1 });
     pool.put(hog); // the exchange fits the budget now: told, it grows and reads on
     expect(await pair.peer.write(f.bytes[0]!.subarray(2000))).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * Counters (DESIGN §1 "Nonce = counter", "Overflow") and the rekey boundary, with injected
+ * Counters (docs/spec.md §1 "Nonce = counter", "Counter edge") and the rekey boundary, with injected
  * start values. Edge: at most 2^(8n) − 1 frames per direction (C-core/Java); see counter.ts.
  */
 import { createCipheriv, createHmac } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** Framing (DESIGN §1 "Frame", "Lengths") and argument errors at the API edge. */
+/** Framing (docs/spec.md §1 "Frame", "Lengths") and argument errors at the API edge. */
 import { describe, expect, it } from 'vitest';
 import { aeadDirection } from '../../src/crypto/_direction.js';
 import { nobleAead } from '../../src/crypto/noble.js';

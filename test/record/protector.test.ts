@@ -1,6 +1,8 @@
-/** createProtector (DESIGN §4): partial frames, leftover bytes, and what happens on errors. */
+/** createProtector (docs/spec.md §1): partial frames, leftover bytes, and what happens on errors. */
 import { describe, expect, it } from 'vitest';
+import { createCrypters } from '../../src/crypto/index.js';
 import { AltsError } from '../../src/errors.js';
+import { sealFrames } from '../../src/record/frame.js';
 import { createProtector, type RecordOptions } from '../../src/protector.js';
 import { BACKENDS, codeOf, keyFor, PROTOCOLS } from './_helpers.js';
 
@@ -101,5 +103,74 @@ describe.each(PROTOCOLS)('createProtector %s', (protocol) => {
     expect(() => s.unprotect('x' as never)).toThrow(/"bytes"/);
     expect(() => client.protect(null as never)).toThrow(/"plaintext"/);
     expect(s.unprotect(client.protect(bytes(4)))).toEqual(bytes(4));
+  });
+});
+
+describe('createProtector drives the same frame reader as the conn (docs/spec.md §1)', () => {
+  const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
+  const key = keyFor(protocol);
+  const empty = (c: ReturnType<typeof createCrypters>['outbound']) => {
+    const f = new Uint8Array(24);
+    new DataView(f.buffer).setUint32(0, 20, true);
+    new DataView(f.buffer).setUint32(4, 6, true);
+    c.seal(f, 8, 0);
+    return f;
+  };
+
+  it('empty frames: authenticated, nothing handed up, any number, split anywhere', () => {
+    const out = createCrypters({ protocol, side: 'client', key }).outbound;
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 20_000; i++) frames.push(empty(out));
+    frames.push(sealFrames(out, bytes(10)));
+    const wire = cat(...frames);
+    for (const cut of [0, 3, 24, 25, 47, wire.length - 30, wire.length]) {
+      const s = createProtector({ protocol, side: 'server', key });
+      const got = cat(s.unprotect(wire.subarray(0, cut)), s.unprotect(wire.subarray(cut)));
+      expect(got).toEqual(bytes(10));
+      expect(s.error).toBeNull();
+    }
+  });
+
+  it('an empty frame that does not authenticate fails AUTH_FAILED, after the good plaintext before it', () => {
+    const out = createCrypters({ protocol, side: 'client', key }).outbound;
+    const good = sealFrames(out, bytes(10));
+    const bad = empty(out);
+    bad[23]! ^= 1;
+    const s = createProtector({ protocol, side: 'server', key });
+    const r = s.unprotectAll(cat(good, bad, sealFrames(out, bytes(5))));
+    expect(r.plaintext).toEqual(bytes(10));
+    expect(r.error?.code).toBe('AUTH_FAILED');
+  });
+
+  it('4 length bytes claiming 1 MiB cost memory in proportion to what arrived, not the claim', () => {
+    const claim = new Uint8Array(8);
+    new DataView(claim.buffer).setUint32(0, 1 << 20, true);
+    new DataView(claim.buffer).setUint32(4, 6, true);
+    const before = process.memoryUsage().arrayBuffers;
+    const held: ReturnType<typeof createProtector>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const s = createProtector({ protocol, side: 'server', key });
+      expect(s.unprotect(claim)).toHaveLength(0);
+      expect(s.pendingBytes).toBe(8);
+      held.push(s);
+    }
+    // Sized to what arrived (64 bytes each), 1000 of them are well under 1 MiB; sized to the
+    // claim they would be 1 GiB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    expect(held).toHaveLength(1000);
+  });
+
+  it('a non-ALTS first frame says so; the same bytes after a good frame do not', () => {
+    const get = new TextEncoder().encode('GET / HTTP/1.1\r\n');
+    const s = createProtector({ protocol, side: 'server', key });
+    const e1 = s.unprotectAll(get).error;
+    expect(e1?.code).toBe('FRAME_TOO_LARGE');
+    expect(e1?.message).toMatch(/may not be speaking ALTS/);
+    const out = createCrypters({ protocol, side: 'client', key }).outbound;
+    const t = createProtector({ protocol, side: 'server', key });
+    const r = t.unprotectAll(cat(sealFrames(out, bytes(3)), get));
+    expect(r.plaintext).toEqual(bytes(3));
+    expect(r.error?.code).toBe('FRAME_TOO_LARGE');
+    expect(r.error?.message).not.toMatch(/ALTS/);
   });
 });

@@ -2,11 +2,12 @@
 import type { Real } from '../Real.js';
 import type { ConnModel } from '../../../model/ConnModel.js';
 import { step, type ConnCommand } from './step.js';
+import { testHooks } from '../../../src/conn/testHooks.js';
 
 export class SpuriousWakeupCommand implements ConnCommand {
   check = (m: Readonly<ConnModel>) => m.state === 'closed' || (m.sent === m.consumed && !m.peerEof && !m.resetPending);
   async run(m: ConnModel, r: Real): Promise<void> {
-    r.conn.simulateWakeup();
+    testHooks(r.conn).simulateWakeup();
     await step(m, r, { kind: 'wakeup' });
   }
   toString = () => 'SpuriousWakeup';

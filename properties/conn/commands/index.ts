@@ -29,6 +29,8 @@ export const configArb: fc.Arbitrary<ModelConfig> = fc.record({
 /** Weighted so that a run does a lot before an ending (EOF, reset, close, a bad frame) ends it. */
 const weighted: { arbitrary: fc.Arbitrary<ConnCommand>; weight: number }[] = [
   { weight: 6, arbitrary: fc.array(size(6000), { minLength: 1, maxLength: 3 }).map((s) => new PeerFramesCommand(s)) },
+  // 0: an empty frame (len = 20), which a peer may send and a writer never does.
+  { weight: 1, arbitrary: fc.array(fc.oneof(fc.constant(0), size(300)), { minLength: 1, maxLength: 4 }).map((s) => new PeerFramesCommand(s)) },
   { weight: 1, arbitrary: fc.tuple(size(4000), fc.nat()).map(([n, bit]) => new CorruptFrameCommand(n, bit)) },
   { weight: 1, arbitrary: fc.tuple(size(4000), size(4000)).map(([a, b]) => new ReorderFrameCommand(a, b)) },
   { weight: 10, arbitrary: chunk.map((n) => new PeerSendChunkCommand(n)) },

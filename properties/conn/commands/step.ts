@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { livenessViolations } from '../../../model/invariants.js';
 import { compare, loopTurn, settle } from '../sync.js';
 import { recordVisits } from '../transitionCoverage.js';
+import { testHooks } from '../../../src/conn/testHooks.js';
 
 export type ConnCommand = fc.AsyncCommand<ConnModel, Real>;
 
@@ -20,7 +21,7 @@ export async function step(m: ConnModel, r: Real, input: ModelInput): Promise<vo
   recordVisits(m);
   await settle(m, r);
   compare(m, r);
-  if (stepOptions.liveness === 'unwatched' && !r.conn.watching) {
+  if (stepOptions.liveness === 'unwatched' && !testHooks(r.conn).watching) {
     const before = r.readinessCallbacks;
     await loopTurn();
     await loopTurn();
