@@ -46,7 +46,7 @@ async function httpClient(port: number): Promise<void> {
   s.resume();
   await once(s, 'connect');
   s.write('GET / HTTP/1.1\r\n\r\n');
-  await once(s, 'close');
+  await new Promise<void>((resolve) => s.once('close', () => resolve()));
 }
 
 async function altsEcho(port: number, text: string): Promise<string> {
