@@ -17,7 +17,8 @@ export type AltsErrorCode =
   | 'UNKNOWN_PROTOCOL' // caller: not one of the record protocols
   | 'CLOSED' // caller: the connection was closed (read pending at close, or use after close)
   | 'READ_IN_PROGRESS' // caller: a second read while one is pending
-  | 'IO_ERROR'; // io: the socket failed (reset, broken pipe, ...): see `errno`
+  | 'IO_ERROR' // io: the socket failed (reset, broken pipe, ...): see `errno`
+  | 'HANDSHAKE_FAILED'; // peer, io, local or caller, per instance: docs/handshake.md §5
 
 /** Who caused the failure. */
 export type AltsFault = 'peer' | 'caller' | 'io' | 'local';
@@ -34,6 +35,7 @@ const FAULT_OF: Record<AltsErrorCode, AltsFault> = {
   CLOSED: 'caller',
   READ_IN_PROGRESS: 'caller',
   IO_ERROR: 'io',
+  HANDSHAKE_FAILED: 'local', // each failure names its own fault (the `fault` option)
 };
 
 export class AltsError extends Error {
