@@ -44,7 +44,7 @@ describe('relay: the loop of docs/handshake.md §3', () => {
     const r = client();
     const first = r.begin();
     expect(first.op).toBe('send');
-    const start = (first as { request: { clientStart: Record<string, unknown> } }).request.clientStart;
+    const start = (first as unknown as { request: { clientStart: Record<string, unknown> } }).request.clientStart;
     expect(start).toMatchObject({ handshakeSecurityProtocol: 2, applicationProtocols: ['grpc'], recordProtocols: ['ALTSRP_GCM_AES128_REKEY'] });
     expect(start.targetIdentities).toEqual([{ serviceAccount: 'srv@x' }]);
     expect(start.localIdentity).toEqual({ serviceAccount: 'me@x' });
