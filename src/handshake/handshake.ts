@@ -102,7 +102,7 @@ class Run {
     } catch (e) {
       return this.#step(this.#relay.fail('SERVICE_UNREACHABLE', `no client for the handshaker service at ${this.#o.address}`, e));
     }
-    this.#slot = client.slot(() => {
+    this.#slot = client.slot(this.#o.side, () => {
       if (this.#relay.state !== 'new') return; // failed while waiting for the slot
       this.#stream = client.open({
         onResponse: (b) => this.#step(this.#relay.response(b)),

@@ -1,7 +1,9 @@
 /**
  * The handshaker-service client (docs/handshake.md §6): one DoHandshake bidi stream per
  * handshake over plaintext gRPC, on one grpc-js channel per service address, with at most
- * `maxInFlight` streams open (the rest wait, FIFO).
+ * `maxInFlight` client handshakes and as many server handshakes open (the rest wait, FIFO).
+ * Two bounds, not one: a process that is both ends (a proxy, a test) would otherwise fill every
+ * slot with client handshakes whose servers wait for a slot.
  *
  * @grpc/grpc-js is an optional peer dependency, loaded when the first handshake asks for it:
  * a user with a key from elsewhere never needs it, and a user who handshakes runs gRPC anyway
@@ -11,13 +13,14 @@
 import { createRequire } from 'node:module';
 import type * as Grpc from '@grpc/grpc-js';
 import { aint } from '../_check.js';
+import type { Side } from '../crypto/types.js';
 import { encodeHandshakerReq, type HandshakerReq } from './messages.js';
 import { Limiter, type Slot } from './limiter.js';
 
 export const DO_HANDSHAKE = '/grpc.gcp.HandshakerService/DoHandshake';
 /** grpc-go's default: the GCE metadata server. */
 export const DEFAULT_HANDSHAKER_ADDRESS = 'metadata.google.internal.:8080';
-/** grpc-go's maxPendingHandshakes. */
+/** grpc-go's maxPendingHandshakes (per side, as later grpc-go keeps two semaphores). */
 export const MAX_IN_FLIGHT = 100;
 
 let grpcModule: typeof Grpc | null = null;
@@ -52,7 +55,7 @@ const identity = (b: Buffer): Buffer => b;
 
 export class HandshakerClient {
   readonly address: string;
-  readonly limiter: Limiter;
+  readonly limiters: Readonly<Record<Side, Limiter>>;
   readonly #client: Grpc.Client;
 
   constructor(address: string, o: { maxInFlight?: number } = {}) {
@@ -61,13 +64,13 @@ export class HandshakerClient {
     aint('maxInFlight', max, 1, 2 ** 31 - 1);
     const grpc = loadGrpcJs();
     this.address = address;
-    this.limiter = new Limiter(max);
+    this.limiters = { client: new Limiter(max), server: new Limiter(max) };
     this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
   }
 
-  /** Wait for a slot (FIFO), then `ready` runs; release the slot when the handshake ends. */
-  slot(ready: () => void): Slot {
-    return this.limiter.acquire(ready);
+  /** Wait for a `side` slot (FIFO), then `ready` runs; release the slot when the handshake ends. */
+  slot(side: Side, ready: () => void): Slot {
+    return this.limiters[side].acquire(ready);
   }
 
   /** Open one DoHandshake stream. */
