@@ -43,7 +43,8 @@ export function resolveHandshaker(o: unknown, name = 'handshaker'): ResolvedHand
   const h = o as HandshakerOptions;
   const address = h.address ?? DEFAULT_HANDSHAKER_ADDRESS;
   astring(`${name}.address`, address);
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(address)) throw new RangeError(`"${name}.address" expected host:port, got '${address}'`);
+  const port = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(address)?.[1];
+  if (port === undefined || Number(port) > 65535) throw new RangeError(`"${name}.address" expected host:port, got '${address}'`);
   const targets = h.targetServiceAccounts ?? [];
   if (!Array.isArray(targets)) throw new TypeError(`"${name}.targetServiceAccounts" expected array of strings`);
   targets.forEach((t, i) => astring(`${name}.targetServiceAccounts[${i}]`, t));

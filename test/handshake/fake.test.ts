@@ -5,12 +5,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeHandshakerResp, type HandshakerReq, type HandshakerResp } from '../../src/handshake/messages.js';
+import { once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { decodeHandshakerResp, encodeHandshakerResp, type HandshakerReq, type HandshakerResp } from '../../src/handshake/messages.js';
 import { Relay, type RelayStep } from '../../src/handshake/relay.js';
 import { APPLICATION_PROTOCOLS, clientStart, OFFERED_RECORD_PROTOCOLS, serverStart } from '../../src/handshake/requests.js';
 import { RPC_VERSIONS } from '../../src/handshake/result.js';
 import { frame, FrameError, Kind, parseFrame, MAX_FRAME_BODY } from '../../src/handshake/fake/frames.js';
 import { DEFAULT_IDENTITY, FakeSession, Status } from '../../src/handshake/fake/session.js';
+import { startFakeHandshaker } from '../../src/handshake/fake/server.js';
+import { DO_HANDSHAKE } from '../../src/handshake/service.js';
 import { fcParams, seedTitle } from '../../properties/conn/params.js';
 
 const policy = { recordProtocols: OFFERED_RECORD_PROTOCOLS, applicationProtocols: APPLICATION_PROTOCOLS, rpcVersions: RPC_VERSIONS, maxFrameSize: 16384 };
@@ -171,6 +175,20 @@ describe('fake handshaker: requests validated as a real service does', () => {
     const fin = Uint8Array.from(client.handle({ next: { inBytes: back } }).outFrames!);
     fin[fin.length - 1]! ^= 1;
     expect(server.handle({ next: { inBytes: fin } }).status?.code).toBe(Status.PERMISSION_DENIED);
+  });
+
+  it('over gRPC: a request that does not decode is answered INVALID_ARGUMENT and ends the stream', async () => {
+    const fake = await startFakeHandshaker();
+    const client = new grpc.Client(fake.address, grpc.credentials.createInsecure());
+    const call = client.makeBidiStreamRequest(DO_HANDSHAKE, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => b);
+    const got: Buffer[] = [];
+    call.on('data', (b: Buffer) => got.push(b));
+    const ended = once(call, 'end');
+    call.write(Uint8Array.of(0x0a, 0x7f)); // field 1, a length beyond the message
+    await ended;
+    expect(got.map((b) => decodeHandshakerResp(b).status?.code)).toEqual([Status.INVALID_ARGUMENT]);
+    client.close();
+    await fake.close();
   });
 
   it('after the result, the stream takes no more requests', () => {

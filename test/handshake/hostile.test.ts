@@ -147,6 +147,29 @@ describe('a hostile peer (the real fake service)', () => {
     expectReason(e, 'PEER_FLOOD', 'peer');
   });
 
+  it('a peer that resets the connection: IO, the socket error as cause', async () => {
+    const e = await failing('client', { address: fake.address }, (s) => s.once('data', () => s.resetAndDestroy()));
+    expectReason(e, 'IO', 'io');
+    expect((e.cause as AltsError).code).toBe('IO_ERROR');
+  });
+
+  it('the last handshake message cannot be written: IO, and the reader is closed', async () => {
+    const p = await tcpPair();
+    const reader = readerOn(p.client, 'native') as NativeReader;
+    const server = readerOn(p.server, 'native');
+    const write = reader.write.bind(reader);
+    let n = 0;
+    // The client's 2nd write is ClientFinished: it fails as a reset would fail it.
+    reader.write = (d, done, t) => (++n === 2 ? done(new AltsError('IO_ERROR', 'write: ECONNRESET', { errno: 'ECONNRESET' })) : write(d, done, t));
+    const serverSide = runHandshake(server, hsOptions('server', { address: fake.address, timeoutMs: 300 })).catch((x: unknown) => x);
+    const e = await runHandshake(reader, hsOptions('client', { address: fake.address })).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HandshakeError);
+    expectReason(e as HandshakeError, 'IO', 'io');
+    expect(reader.fd).toBe(-1);
+    // The server never got ClientFinished: its peer closed.
+    expect((await serverSide as HandshakeError).reason).toBe('PEER_CLOSED');
+  });
+
   it('cancellation (an aborted signal, before or during): CANCELLED, the caller\'s', async () => {
     const ac = new AbortController();
     const during = failing('client', { address: fake.address }, () => {}, { signal: ac.signal });

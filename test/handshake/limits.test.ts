@@ -128,6 +128,7 @@ describe('the handshaker option, checked before any socket', () => {
     expect(() => resolveHandshaker('x')).toThrow(TypeError);
     expect(() => resolveHandshaker({ address: 5 })).toThrow(/"handshaker.address" expected string/);
     expect(() => resolveHandshaker({ address: 'nohost' })).toThrow(RangeError);
+    expect(() => resolveHandshaker({ address: 'h:65536' })).toThrow(RangeError);
     expect(() => resolveHandshaker({ targetServiceAccounts: 'a' })).toThrow(TypeError);
     expect(() => resolveHandshaker({ targetServiceAccounts: [1] })).toThrow(/targetServiceAccounts\[0\]/);
     expect(() => resolveHandshaker({ localServiceAccount: 1 })).toThrow(TypeError);

@@ -4,7 +4,7 @@ import { HandshakeError, isHandshakeError } from '../../src/handshake/errors.js'
 import { encodeHandshakerResp, type HandshakerResp, type HandshakerResult } from '../../src/handshake/messages.js';
 import { Relay, type RelayStep } from '../../src/handshake/relay.js';
 import { clientStart, OFFERED_RECORD_PROTOCOLS, APPLICATION_PROTOCOLS, serverStart } from '../../src/handshake/requests.js';
-import { RPC_VERSIONS } from '../../src/handshake/result.js';
+import { commonRpcVersion, compareVersions, RPC_VERSIONS } from '../../src/handshake/result.js';
 
 const policy = { recordProtocols: OFFERED_RECORD_PROTOCOLS, applicationProtocols: APPLICATION_PROTOCOLS, rpcVersions: RPC_VERSIONS, maxFrameSize: 16384 };
 const params = { targetServiceAccounts: ['srv@x'], localServiceAccount: 'me@x', maxFrameSize: 16384 };
@@ -218,5 +218,28 @@ describe('relay: every failure is HANDSHAKE_FAILED with a reason and a fault', (
     expect(done.result.key).toEqual(Uint8Array.from({ length: 44 }, (_, i) => i + 1));
     // key_data was decoded as a view into `raw`: no byte of the key is left there
     expect(Buffer.from(raw).includes(Buffer.from(done.result.key.subarray(0, 8)))).toBe(false);
+  });
+});
+
+describe('RPC versions: grpc-go\'s checkRPCVersions rule', () => {
+  const v = (major: number, minor: number) => ({ major, minor });
+  const range = (min: [number, number], max: [number, number]) => ({ minRpcVersion: v(...min), maxRpcVersion: v(...max) });
+
+  it('compares major, then minor; an absent field is 0', () => {
+    expect(compareVersions(v(2, 1), v(2, 1))).toBe(0);
+    expect(compareVersions(v(2, 0), v(1, 9))).toBe(1);
+    expect(compareVersions(v(2, 0), v(2, 1))).toBe(-1);
+    expect(compareVersions(undefined, { minor: 0 })).toBe(0);
+    expect(compareVersions({ major: 1 }, undefined)).toBe(1);
+  });
+
+  it('compatible when min(local.max, peer.max) >= max(local.min, peer.min): the common maximum', () => {
+    expect(commonRpcVersion(range([2, 1], [2, 1]), range([2, 1], [2, 1]))).toEqual(v(2, 1));
+    expect(commonRpcVersion(range([2, 0], [3, 0]), range([2, 1], [2, 5]))).toEqual(v(2, 5));
+    expect(commonRpcVersion(range([2, 1], [2, 1]), range([1, 0], [3, 0]))).toEqual(v(2, 1));
+    expect(commonRpcVersion(range([2, 1], [2, 1]), range([2, 2], [3, 0]))).toBeNull();
+    expect(commonRpcVersion(range([2, 1], [2, 1]), range([1, 0], [2, 0]))).toBeNull();
+    expect(commonRpcVersion(range([2, 1], [2, 1]), undefined)).toBeNull();
+    expect(commonRpcVersion(range([2, 1], [2, 1]), {})).toBeNull();
   });
 });
