@@ -16,7 +16,7 @@
 import type { RecordProtocol, Side } from '../crypto/types.js';
 import { AGAIN, type ReadyReader } from '../io/types.js';
 import { HandshakeError } from './errors.js';
-import type { RpcProtocolVersions } from './messages.js';
+import type { HandshakerReq, RpcProtocolVersions } from './messages.js';
 import type { ResolvedHandshaker } from './options.js';
 import { Relay, type RelayStep } from './relay.js';
 import { APPLICATION_PROTOCOLS, clientStart, OFFERED_RECORD_PROTOCOLS, serverStart } from './requests.js';
@@ -96,6 +96,14 @@ class Run {
     this.#timer = setTimeout(() => this.#step(this.#relay.timedOut(this.#o.timeoutMs)), this.#o.timeoutMs);
     this.#io.onReadable = () => this.#onReadable();
     this.#io.onError = (e) => this.#step(this.#relay.fail('IO', 'the connection to the peer failed', e));
+    this.#step(this.#relay.begin());
+  }
+
+  /**
+   * The first request opens the stream, once a slot is free: a server waiting for its client's
+   * first bytes holds neither a slot nor a stream (docs/handshake.md §6).
+   */
+  #openStream(first: HandshakerReq): void {
     let client: HandshakerClient;
     try {
       client = this.#o.client ?? handshakerClient(this.#o.address);
@@ -103,7 +111,7 @@ class Run {
       return this.#step(this.#relay.fail('SERVICE_UNREACHABLE', `no client for the handshaker service at ${this.#o.address}`, e));
     }
     this.#slot = client.slot(this.#o.side, () => {
-      if (this.#relay.state !== 'new') return; // failed while waiting for the slot
+      if (this.#relay.state !== 'service') return; // failed while waiting for the slot
       this.#stream = client.open({
         onResponse: (b) => this.#step(this.#relay.response(b)),
         onEnd: (err) =>
@@ -113,7 +121,7 @@ class Run {
               : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
           ),
       });
-      this.#step(this.#relay.begin());
+      this.#stream.send(first);
     });
   }
 
@@ -140,7 +148,8 @@ class Run {
     if (s === null) return;
     switch (s.op) {
       case 'send':
-        this.#stream!.send(s.request);
+        if (this.#stream !== null) this.#stream.send(s.request);
+        else if (this.#slot === null) this.#openStream(s.request);
         return;
       case 'read':
         if (s.write) this.#io.write(s.write, (err) => err && this.#step(this.#relay.fail('IO', 'writing to the peer failed', err)));

@@ -75,7 +75,8 @@ describe('handshakes in flight to one service', () => {
     ]);
     await tick();
     const { client: cl, server: sl } = client.limiters;
-    expect([cl.inFlight, cl.waiting, sl.inFlight, sl.waiting]).toEqual([1, 1, 1, 1]);
+    // The servers take a slot only once their client's first bytes arrive.
+    expect([cl.inFlight, cl.waiting, sl.inFlight, sl.waiting]).toEqual([1, 1, 0, 0]);
     const [[ac, as], [bc, bs]] = await Promise.all([first, second]);
     expect(ac.key).toEqual(as.key);
     expect(bc.key).toEqual(bs.key);
@@ -99,6 +100,28 @@ describe('handshakes in flight to one service', () => {
     for (const [c, s] of done) expect(c.key).toEqual(s.key);
     expect(new Set(done.map(([c]) => Buffer.from(c.key).toString('hex'))).size).toBe(120);
     for (const p of pairs) (p.client.close(), p.server.close());
+    client.close();
+  });
+
+  it('servers waiting for their clients\' first bytes hold no slot and no stream: 1000 of them parked, a bound of 1, and another connection still completes', async () => {
+    const client = new HandshakerClient(fake.address, { maxInFlight: 1 });
+    const streamsBefore = fake.streams;
+    const parked = await Promise.all(Array.from({ length: 1000 }, () => readerPair()));
+    const ac = new AbortController();
+    const waiting = parked.map((p) => runHandshake(p.server, hsOptions('server', { address: fake.address }, { client, signal: ac.signal })).catch((e: unknown) => e));
+    const live = await readerPair();
+    const [c, s] = await Promise.all([
+      runHandshake(live.client, hsOptions('client', { address: fake.address }, { client })),
+      runHandshake(live.server, hsOptions('server', { address: fake.address }, { client })),
+    ]);
+    expect(c.key).toEqual(s.key);
+    expect(fake.streams - streamsBefore).toBe(2); // the live pair's only
+    expect([client.limiters.server.inFlight, client.limiters.server.waiting]).toEqual([0, 0]);
+    ac.abort();
+    for (const e of await Promise.all(waiting)) expect(isHandshakeError(e, 'CANCELLED')).toBe(true);
+    for (const p of parked) p.client.close();
+    live.client.close();
+    live.server.close();
     client.close();
   });
 

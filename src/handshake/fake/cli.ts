@@ -34,8 +34,9 @@ export async function fakeHandshakerMain(argv: readonly string[], o: MainOptions
     else throw new RangeError(`unknown argument '${a}'\n${USAGE}`);
   }
   const svc = await startFakeHandshaker(listen);
-  out(JSON.stringify({ service: 'grpc.gcp.HandshakerService', address: svc.address, fake: true }));
+  // Signals first: whoever reads the line may stop us at once.
   if (o.signals ?? true) stopOnSignals(svc);
+  out(JSON.stringify({ service: 'grpc.gcp.HandshakerService', address: svc.address, fake: true }));
   return svc;
 }
 
