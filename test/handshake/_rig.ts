@@ -5,8 +5,10 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import type { Side } from '../../src/crypto/types.js';
+import { startFakeHandshaker, type FakeHandshaker } from '../../src/handshake/fake/server.js';
+import { closeHandshakerClients } from '../../src/handshake/service.js';
 import { resolveHandshaker, type HandshakerOptions } from '../../src/handshake/options.js';
 import type { RunHandshakeOptions } from '../../src/handshake/handshake.js';
 import { NativeReader } from '../../src/io/NativeReader.js';
@@ -46,7 +48,18 @@ export function hsOptions(side: Side, h: HandshakerOptions, extra: Partial<RunHa
   return { ...resolveHandshaker(h), side, maxFrameSize: 16384, ...extra };
 }
 
-/** Open fds of this process (Linux /proc), for leak checks. */
-export function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
+/**
+ * The fake handshaker service for one test file: started before its tests, stopped (with every
+ * shared service client) after them. Read `.svc` inside tests.
+ */
+export function fakeForFile(): { svc: FakeHandshaker } {
+  const holder = {} as { svc: FakeHandshaker };
+  beforeAll(async () => {
+    holder.svc = await startFakeHandshaker();
+  });
+  afterAll(async () => {
+    closeHandshakerClients();
+    await holder.svc.close();
+  });
+  return holder;
 }

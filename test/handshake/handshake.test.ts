@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProtector } from '../../src/protector.js';
 import { runHandshake } from '../../src/handshake/handshake.js';
-import { closeHandshakerClients } from '../../src/handshake/service.js';
-import { startFakeHandshaker, type FakeHandshaker } from '../../src/handshake/fake/server.js';
-import { hsOptions, readerPair } from './_rig.js';
+import { fakeForFile, hsOptions, readerPair } from './_rig.js';
 
-let fake: FakeHandshaker;
-beforeAll(async () => {
-  fake = await startFakeHandshaker();
-});
-afterAll(async () => {
-  closeHandshakerClients();
-  await fake.close();
-});
+const hold = fakeForFile();
 
 describe('runHandshake over loopback TCP, both ends through the fake handshaker service', () => {
   for (const kind of ['native', 'stream'] as const) {
     it(`${kind} reader: both ends get one fresh key, each other's identity, and a record frame goes through`, async () => {
       const { client, server } = await readerPair(kind);
       const [c, s] = await Promise.all([
-        runHandshake(client, hsOptions('client', { address: fake.address, localServiceAccount: 'alice@x', targetServiceAccounts: ['bob@x'] })),
-        runHandshake(server, hsOptions('server', { address: fake.address, localServiceAccount: 'bob@x' })),
+        runHandshake(client, hsOptions('client', { address: hold.svc.address, localServiceAccount: 'alice@x', targetServiceAccounts: ['bob@x'] })),
+        runHandshake(server, hsOptions('server', { address: hold.svc.address, localServiceAccount: 'bob@x' })),
       ]);
       expect(c.key).toEqual(s.key);
       expect(c.key.length).toBe(44);
@@ -40,7 +31,7 @@ describe('runHandshake over loopback TCP, both ends through the fake handshaker 
     const keys: Uint8Array[] = [];
     for (let i = 0; i < 2; i++) {
       const { client, server } = await readerPair();
-      const [c] = await Promise.all([runHandshake(client, hsOptions('client', { address: fake.address })), runHandshake(server, hsOptions('server', { address: fake.address }))]);
+      const [c] = await Promise.all([runHandshake(client, hsOptions('client', { address: hold.svc.address })), runHandshake(server, hsOptions('server', { address: hold.svc.address }))]);
       keys.push(c.key);
       client.close();
       server.close();

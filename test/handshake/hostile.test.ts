@@ -11,26 +11,17 @@ import { AltsError } from '../../src/errors.js';
 import { HandshakeError, type HandshakeFailure } from '../../src/handshake/errors.js';
 import { runHandshake, type RunHandshakeOptions } from '../../src/handshake/handshake.js';
 import type { HandshakerReq } from '../../src/handshake/messages.js';
-import { closeHandshakerClients } from '../../src/handshake/service.js';
-import { startFakeHandshaker, type FakeHandshaker } from '../../src/handshake/fake/server.js';
 import type { NativeReader } from '../../src/io/NativeReader.js';
 import type { HandshakerOptions } from '../../src/handshake/options.js';
 import { hostileService, type HostileCall } from './_hostile.js';
-import { hsOptions, readerOn, tcpPair } from './_rig.js';
+import { fakeForFile, hsOptions, readerOn, tcpPair } from './_rig.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => unhandled.push(e);
-let fake: FakeHandshaker;
-beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  fake = await startFakeHandshaker();
-});
+const hold = fakeForFile();
+beforeAll(() => void process.on('unhandledRejection', onUnhandled));
 afterEach(() => expect(unhandled).toEqual([]));
-afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled);
-  closeHandshakerClients();
-  await fake.close();
-});
+afterAll(() => void process.off('unhandledRejection', onUnhandled));
 
 const goodResult = { applicationProtocol: 'grpc', recordProtocol: 'ALTSRP_GCM_AES128_REKEY', keyData: new Uint8Array(44), peerIdentity: { serviceAccount: 'p@x' }, peerRpcVersions: { maxRpcVersion: { major: 2, minor: 1 }, minRpcVersion: { major: 2, minor: 1 } } };
 
@@ -125,22 +116,22 @@ describe('a hostile handshaker service', () => {
 
 describe('a hostile peer (the real fake service)', () => {
   it('garbage (an HTTP request) at the server: SERVICE_STATUS, peer', async () => {
-    expectReason(await failing('server', { address: fake.address }, (s) => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')), 'SERVICE_STATUS', 'peer');
+    expectReason(await failing('server', { address: hold.svc.address }, (s) => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')), 'SERVICE_STATUS', 'peer');
   });
 
   it('a peer that stalls: TIMEOUT, blamed on the peer', async () => {
-    expectReason(await failing('client', { address: fake.address, timeoutMs: 300 }), 'TIMEOUT', 'peer');
+    expectReason(await failing('client', { address: hold.svc.address, timeoutMs: 300 }), 'TIMEOUT', 'peer');
   });
 
   it('a peer that closes mid-handshake: PEER_CLOSED', async () => {
-    expectReason(await failing('server', { address: fake.address }, (s) => s.end()), 'PEER_CLOSED', 'peer');
+    expectReason(await failing('server', { address: hold.svc.address }, (s) => s.end()), 'PEER_CLOSED', 'peer');
   });
 
   it('a peer that floods (a frame that never ends): PEER_FLOOD at maxPeerBytes', async () => {
     const hdr = Buffer.alloc(5);
     hdr.writeUInt32LE(16 * 1024, 0); // a frame the fake waits for whole
     hdr[4] = 1;
-    const e = await failing('server', { address: fake.address, maxPeerBytes: 4096 }, (s) => {
+    const e = await failing('server', { address: hold.svc.address, maxPeerBytes: 4096 }, (s) => {
       s.write(hdr);
       s.write(Buffer.alloc(12 * 1024, 0x41));
     });
@@ -148,7 +139,7 @@ describe('a hostile peer (the real fake service)', () => {
   });
 
   it('a peer that resets the connection: IO, the socket error as cause', async () => {
-    const e = await failing('client', { address: fake.address }, (s) => s.once('data', () => s.resetAndDestroy()));
+    const e = await failing('client', { address: hold.svc.address }, (s) => s.once('data', () => s.resetAndDestroy()));
     expectReason(e, 'IO', 'io');
     expect((e.cause as AltsError).code).toBe('IO_ERROR');
   });
@@ -161,8 +152,8 @@ describe('a hostile peer (the real fake service)', () => {
     let n = 0;
     // The client's 2nd write is ClientFinished: it fails as a reset would fail it.
     reader.write = (d, done, t) => (++n === 2 ? done(new AltsError('IO_ERROR', 'write: ECONNRESET', { errno: 'ECONNRESET' })) : write(d, done, t));
-    const serverSide = runHandshake(server, hsOptions('server', { address: fake.address, timeoutMs: 300 })).catch((x: unknown) => x);
-    const e = await runHandshake(reader, hsOptions('client', { address: fake.address })).catch((x: unknown) => x);
+    const serverSide = runHandshake(server, hsOptions('server', { address: hold.svc.address, timeoutMs: 300 })).catch((x: unknown) => x);
+    const e = await runHandshake(reader, hsOptions('client', { address: hold.svc.address })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HandshakeError);
     expectReason(e as HandshakeError, 'IO', 'io');
     expect(reader.fd).toBe(-1);
@@ -172,11 +163,11 @@ describe('a hostile peer (the real fake service)', () => {
 
   it('cancellation (an aborted signal, before or during): CANCELLED, the caller\'s', async () => {
     const ac = new AbortController();
-    const during = failing('client', { address: fake.address }, () => {}, { signal: ac.signal });
+    const during = failing('client', { address: hold.svc.address }, () => {}, { signal: ac.signal });
     setImmediate(() => ac.abort(new Error('closed')));
     const e = await during;
     expectReason(e, 'CANCELLED', 'caller');
     expect((e.cause as Error).message).toBe('closed');
-    expectReason(await failing('client', { address: fake.address }, () => {}, { signal: AbortSignal.abort() }), 'CANCELLED', 'caller');
+    expectReason(await failing('client', { address: hold.svc.address }, () => {}, { signal: AbortSignal.abort() }), 'CANCELLED', 'caller');
   });
 });

@@ -4,27 +4,18 @@
  * service consumes only the handshake part. Then both ends run AltsConn over the very readers
  * the handshake used (the native reader carries on), the server starting from the leftover.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AltsConn } from '../../src/conn/AltsConn.js';
 import { createCrypters } from '../../src/crypto/index.js';
 import type { Side } from '../../src/crypto/types.js';
 import { runHandshake, type HandshakeOutcome } from '../../src/handshake/handshake.js';
-import { closeHandshakerClients } from '../../src/handshake/service.js';
-import { startFakeHandshaker, type FakeHandshaker } from '../../src/handshake/fake/server.js';
 import type { AltsError } from '../../src/errors.js';
 import type { ReadyReader } from '../../src/io/types.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
 import { createProtector } from '../../src/protector.js';
-import { hsOptions, readerPair } from './_rig.js';
+import { fakeForFile, hsOptions, readerPair } from './_rig.js';
 
-let fake: FakeHandshaker;
-beforeAll(async () => {
-  fake = await startFakeHandshaker();
-});
-afterAll(async () => {
-  closeHandshakerClients();
-  await fake.close();
-});
+const hold = fakeForFile();
 
 /** Passes writes through, except the n-th, which it reports done at once and keeps. */
 function holdingWrite(r: ReadyReader, n: number): { held: Promise<Uint8Array> } {
@@ -50,8 +41,8 @@ describe('handshake leftover', () => {
     const { client, server } = await readerPair('native');
     // The client writes ClientInit (1st) and ClientFinished (2nd): keep the 2nd back.
     const { held } = holdingWrite(client, 2);
-    const serverHs = runHandshake(server, hsOptions('server', { address: fake.address }));
-    const c = await runHandshake(client, hsOptions('client', { address: fake.address }));
+    const serverHs = runHandshake(server, hsOptions('server', { address: hold.svc.address }));
+    const c = await runHandshake(client, hsOptions('client', { address: hold.svc.address }));
     const clientFinished = await held;
     const record = createProtector({ protocol: c.recordProtocol, side: 'client', key: c.key }).protect(new TextEncoder().encode('first'));
     const both = new Uint8Array(clientFinished.length + record.length);

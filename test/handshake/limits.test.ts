@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runHandshake } from '../../src/handshake/handshake.js';
 import { Limiter } from '../../src/handshake/limiter.js';
 import { DEFAULT_MAX_PEER_BYTES, DEFAULT_TIMEOUT_MS, resolveFrameSize, resolveHandshaker } from '../../src/handshake/options.js';
-import { closeHandshakerClients, DEFAULT_HANDSHAKER_ADDRESS, HandshakerClient, MAX_IN_FLIGHT } from '../../src/handshake/service.js';
-import { startFakeHandshaker, type FakeHandshaker } from '../../src/handshake/fake/server.js';
+import { DEFAULT_HANDSHAKER_ADDRESS, HandshakerClient, MAX_IN_FLIGHT } from '../../src/handshake/service.js';
 import { isHandshakeError } from '../../src/handshake/errors.js';
-import { hsOptions, readerPair } from './_rig.js';
+import { fakeForFile, hsOptions, readerPair } from './_rig.js';
 
-let fake: FakeHandshaker;
-beforeAll(async () => {
-  fake = await startFakeHandshaker();
-});
-afterAll(async () => {
-  closeHandshakerClients();
-  await fake.close();
-});
+const hold = fakeForFile();
 
 const tick = () => new Promise<void>((r) => queueMicrotask(r));
 
@@ -55,23 +47,23 @@ describe('Limiter: at most max in flight, the rest FIFO', () => {
 
 describe('handshakes in flight to one service', () => {
   it('the default bound is grpc-go\'s 100', () => {
-    const c = new HandshakerClient(fake.address);
+    const c = new HandshakerClient(hold.svc.address);
     expect([c.limiters.client.max, c.limiters.server.max]).toEqual([MAX_IN_FLIGHT, MAX_IN_FLIGHT]);
     expect(MAX_IN_FLIGHT).toBe(100);
     c.close();
   });
 
   it('with a bound of 1 per side, a second connection waits for the first and then completes (both ends in one process: no deadlock)', async () => {
-    const client = new HandshakerClient(fake.address, { maxInFlight: 1 });
+    const client = new HandshakerClient(hold.svc.address, { maxInFlight: 1 });
     const a = await readerPair();
     const b = await readerPair();
     const first = Promise.all([
-      runHandshake(a.client, hsOptions('client', { address: fake.address }, { client })),
-      runHandshake(a.server, hsOptions('server', { address: fake.address }, { client })),
+      runHandshake(a.client, hsOptions('client', { address: hold.svc.address }, { client })),
+      runHandshake(a.server, hsOptions('server', { address: hold.svc.address }, { client })),
     ]);
     const second = Promise.all([
-      runHandshake(b.client, hsOptions('client', { address: fake.address }, { client })),
-      runHandshake(b.server, hsOptions('server', { address: fake.address }, { client })),
+      runHandshake(b.client, hsOptions('client', { address: hold.svc.address }, { client })),
+      runHandshake(b.server, hsOptions('server', { address: hold.svc.address }, { client })),
     ]);
     await tick();
     const { client: cl, server: sl } = client.limiters;
@@ -86,12 +78,12 @@ describe('handshakes in flight to one service', () => {
   });
 
   it('120 connections at once on the default bound: 100 client handshakes in flight, 20 waiting, all complete with their own keys', async () => {
-    const client = new HandshakerClient(fake.address);
+    const client = new HandshakerClient(hold.svc.address);
     const pairs = await Promise.all(Array.from({ length: 120 }, () => readerPair()));
     const runs = pairs.map((p) =>
       Promise.all([
-        runHandshake(p.client, hsOptions('client', { address: fake.address }, { client })),
-        runHandshake(p.server, hsOptions('server', { address: fake.address }, { client })),
+        runHandshake(p.client, hsOptions('client', { address: hold.svc.address }, { client })),
+        runHandshake(p.server, hsOptions('server', { address: hold.svc.address }, { client })),
       ]),
     );
     await tick();
@@ -104,18 +96,18 @@ describe('handshakes in flight to one service', () => {
   });
 
   it('servers waiting for their clients\' first bytes hold no slot and no stream: 1000 of them parked, a bound of 1, and another connection still completes', async () => {
-    const client = new HandshakerClient(fake.address, { maxInFlight: 1 });
-    const streamsBefore = fake.streams;
+    const client = new HandshakerClient(hold.svc.address, { maxInFlight: 1 });
+    const streamsBefore = hold.svc.streams;
     const parked = await Promise.all(Array.from({ length: 1000 }, () => readerPair()));
     const ac = new AbortController();
-    const waiting = parked.map((p) => runHandshake(p.server, hsOptions('server', { address: fake.address }, { client, signal: ac.signal })).catch((e: unknown) => e));
+    const waiting = parked.map((p) => runHandshake(p.server, hsOptions('server', { address: hold.svc.address }, { client, signal: ac.signal })).catch((e: unknown) => e));
     const live = await readerPair();
     const [c, s] = await Promise.all([
-      runHandshake(live.client, hsOptions('client', { address: fake.address }, { client })),
-      runHandshake(live.server, hsOptions('server', { address: fake.address }, { client })),
+      runHandshake(live.client, hsOptions('client', { address: hold.svc.address }, { client })),
+      runHandshake(live.server, hsOptions('server', { address: hold.svc.address }, { client })),
     ]);
     expect(c.key).toEqual(s.key);
-    expect(fake.streams - streamsBefore).toBe(2); // the live pair's only
+    expect(hold.svc.streams - streamsBefore).toBe(2); // the live pair's only
     expect([client.limiters.server.inFlight, client.limiters.server.waiting]).toEqual([0, 0]);
     ac.abort();
     for (const e of await Promise.all(waiting)) expect(isHandshakeError(e, 'CANCELLED')).toBe(true);
@@ -126,10 +118,10 @@ describe('handshakes in flight to one service', () => {
   });
 
   it('a handshake waiting for a slot times out and leaves the queue (blamed on the local side)', async () => {
-    const client = new HandshakerClient(fake.address, { maxInFlight: 1 });
+    const client = new HandshakerClient(hold.svc.address, { maxInFlight: 1 });
     const hog = client.slot('client', () => {});
     const p = await readerPair();
-    const err = await runHandshake(p.client, hsOptions('client', { address: fake.address, timeoutMs: 50 }, { client })).catch((e: unknown) => e);
+    const err = await runHandshake(p.client, hsOptions('client', { address: hold.svc.address, timeoutMs: 50 }, { client })).catch((e: unknown) => e);
     expect(isHandshakeError(err, 'TIMEOUT')).toBe(true);
     expect((err as { fault: string }).fault).toBe('local');
     expect(client.limiters.client.waiting).toBe(0);
