@@ -6,7 +6,8 @@
  *   go-pair      a Go client and a Go server (grpc-go against the fake alone)
  *   node→go      alts-record's client (native reader) with a Go server
  *   go→node      a Go client with alts-record's server (native reader)
- * Each: the handshake, then one message each way over the record layer. Prints one JSON line per
+ * Each: the handshake, then one message each way over the record layer, then 256 KiB each way
+ * (grpc-go's 4 KiB frames into our reader, our 16 KiB frames into grpc-go's). Prints one JSON line per
  * run and exits 1 if any failed. Needs the build (npm run build) and Debian's golang-go and
  * golang-google-grpc-dev.
  * @module
@@ -48,6 +49,21 @@ function connOver(reader, side, hs) {
   return new AltsConn({ reader, pool, inbound, outbound, maxFrameSize: hs.maxFrameSize, protected: hs.leftover });
 }
 
+/** The Go peer's bulk pattern: byte i = i*7 mod 251, 256 KiB. */
+const BULK = Uint8Array.from({ length: 256 * 1024 }, (_, i) => (i * 7) % 251);
+
+async function readExactly(conn, n) {
+  const out = new Uint8Array(n);
+  for (let got = 0; got < n; ) {
+    const k = await conn.read(out.subarray(got));
+    if (k === 0) throw new Error(`EOF after ${got} of ${n} bytes`);
+    got += k;
+  }
+  return out;
+}
+
+const sameBytes = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
 async function readText(conn) {
   const into = new Uint8Array(1024);
   const n = await conn.read(into);
@@ -67,6 +83,7 @@ async function goPair(bin, address) {
   return check('go-pair', {
     'client read pong': c.read === 'pong: ping from go client',
     'server read ping': s.read === 'ping from go client',
+    'bulk intact both ways': c.bulkIntact === true && s.bulkIntact === true,
     'identities crossed': c.peerServiceAccount === s.localServiceAccount && s.peerServiceAccount === c.localServiceAccount,
     'rekey protocol': c.recordProtocol === 'ALTSRP_GCM_AES128_REKEY' && s.recordProtocol === c.recordProtocol,
     'peer exit 0': (await p.exited) === 0,
@@ -85,11 +102,15 @@ async function nodeToGo(bin, address) {
   const conn = connOver(reader, 'client', hs);
   await conn.write(enc.encode('ping from node client'));
   const reply = await readText(conn);
+  await conn.write(BULK);
+  const back = await readExactly(conn, BULK.length);
   const g = await p.next();
   conn.close();
   return check('node→go', {
     'node read pong': reply === 'pong: ping from node client',
     'go read ping': g.read === 'ping from node client',
+    'bulk intact at go': g.bulkIntact === true,
+    'bulk intact at node': sameBytes(back, BULK),
     'node sees the go server': hs.altsContext.peerServiceAccount === g.localServiceAccount,
     'go sees the node client': g.peerServiceAccount === hs.altsContext.localServiceAccount,
     'go peer rpc 2.1': g.peerRpcMax === '2.1',
@@ -110,11 +131,15 @@ async function goToNode(bin, address) {
   const conn = connOver(reader, 'server', hs);
   const got = await readText(conn);
   await conn.write(enc.encode(`pong: ${got}`));
+  const bulk = await readExactly(conn, BULK.length);
+  await conn.write(bulk);
   const g = await p.next();
   conn.close();
   return check('go→node', {
     'node read ping': got === 'ping from go client',
     'go read pong': g.read === 'pong: ping from go client',
+    'bulk intact at node': sameBytes(bulk, BULK),
+    'bulk intact at go (after our frames)': g.bulkIntact === true,
     'node sees the go client': hs.altsContext.peerServiceAccount === g.localServiceAccount,
     'go sees the node server': g.peerServiceAccount === hs.altsContext.localServiceAccount,
     'frame size for a peer that announced none': hs.maxFrameSize === 16384,

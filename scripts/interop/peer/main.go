@@ -7,8 +7,10 @@
 //	-mode server -listen ADDR  prints {"listening":"HOST:PORT"}, serves one connection
 //	-mode client -connect ADDR handshakes with ADDR as the client
 //
-// Each connection: the client writes "ping from go <side>", the server answers "pong: " + what
-// it read. Each side prints one JSON line with what the handshake negotiated and what it read.
+// Each connection: the client writes "ping from go client", the server answers "pong: " + what
+// it read; then the client sends bulkBytes of a fixed pattern, which the server checks and sends
+// back, and the client checks (many frames each way). Each side prints one JSON line with what
+// the handshake negotiated, what it read, and whether the bulk bytes came through intact.
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -43,6 +46,32 @@ var rpcVersions = &altspb.RpcProtocolVersions{
 	MinRpcVersion: &altspb.RpcProtocolVersions_Version{Major: 2, Minor: 1},
 }
 
+// bulkBytes of pattern(i) = i*7 mod 251: many 4 KiB frames from grpc-go, many larger ones to it.
+const bulkBytes = 256 * 1024
+
+func pattern() []byte {
+	b := make([]byte, bulkBytes)
+	for i := range b {
+		b[i] = byte(i * 7 % 251)
+	}
+	return b
+}
+
+// bulk reads bulkBytes and reports whether they are the pattern.
+func bulk(c net.Conn) bool {
+	got := make([]byte, bulkBytes)
+	if _, err := io.ReadFull(c, got); err != nil {
+		fail("bulk read: %v", err)
+	}
+	want := pattern()
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
 type report struct {
 	Side                string `json:"side"`
 	ApplicationProtocol string `json:"applicationProtocol"`
@@ -52,6 +81,7 @@ type report struct {
 	LocalServiceAccount string `json:"localServiceAccount"`
 	PeerRPCMax          string `json:"peerRpcMax"`
 	Read                string `json:"read"`
+	BulkIntact          bool   `json:"bulkIntact"`
 }
 
 func fail(format string, a ...interface{}) {
@@ -67,13 +97,13 @@ func emit(v interface{}) {
 	fmt.Println(string(b))
 }
 
-func describe(side string, info credentials.AuthInfo, read string) report {
+func describe(side string, info credentials.AuthInfo, read string, intact bool) report {
 	a, ok := info.(altsInfo)
 	if !ok {
 		fail("%s: auth info is %T, not ALTS", side, info)
 	}
 	v := a.PeerRPCVersions().GetMaxRpcVersion()
-	return report{side, a.ApplicationProtocol(), a.RecordProtocol(), a.SecurityLevel().String(), a.PeerServiceAccount(), a.LocalServiceAccount(), fmt.Sprintf("%d.%d", v.GetMajor(), v.GetMinor()), read}
+	return report{side, a.ApplicationProtocol(), a.RecordProtocol(), a.SecurityLevel().String(), a.PeerServiceAccount(), a.LocalServiceAccount(), fmt.Sprintf("%d.%d", v.GetMajor(), v.GetMinor()), read, intact}
 }
 
 func dialService(addr string) *grpc.ClientConn {
@@ -106,7 +136,11 @@ func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []st
 	if err != nil {
 		fail("client read: %v", err)
 	}
-	return describe("client", info, string(buf[:n]))
+	if _, err := conn.Write(pattern()); err != nil {
+		fail("client bulk write: %v", err)
+	}
+	intact := bulk(conn)
+	return describe("client", info, string(buf[:n]), intact)
 }
 
 func server(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) report {
@@ -130,7 +164,11 @@ func server(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) report {
 	if _, err := conn.Write(append([]byte("pong: "), buf[:n]...)); err != nil {
 		fail("server write: %v", err)
 	}
-	return describe("server", info, string(buf[:n]))
+	intact := bulk(conn)
+	if _, err := conn.Write(pattern()); err != nil {
+		fail("server bulk write: %v", err)
+	}
+	return describe("server", info, string(buf[:n]), intact)
 }
 
 func main() {
