@@ -112,16 +112,24 @@ class Run {
     }
     this.#slot = client.slot(this.#o.side, () => {
       if (this.#relay.state !== 'service') return; // failed while waiting for the slot
-      this.#stream = client.open({
-        onResponse: (b) => this.#step(this.#relay.response(b)),
-        onEnd: (err) =>
-          this.#step(
-            err
-              ? this.#relay.fail('SERVICE_UNREACHABLE', `the handshaker service at ${this.#o.address} failed`, err)
-              : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
-          ),
-      });
+      try {
+        this.#stream = this.#open(client);
+      } catch (e) {
+        return this.#step(this.#relay.fail('SERVICE_UNREACHABLE', `no stream to the handshaker service at ${this.#o.address}`, e));
+      }
       this.#stream.send(first);
+    });
+  }
+
+  #open(client: HandshakerClient): HandshakeStream {
+    return client.open({
+      onResponse: (b) => this.#step(this.#relay.response(b)),
+      onEnd: (err) =>
+        this.#step(
+          err
+            ? this.#relay.fail('SERVICE_UNREACHABLE', `the handshaker service at ${this.#o.address} failed`, err)
+            : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
+        ),
     });
   }
 

@@ -11,6 +11,7 @@ import { AltsError } from '../../src/errors.js';
 import { HandshakeError, type HandshakeFailure } from '../../src/handshake/errors.js';
 import { runHandshake, type RunHandshakeOptions } from '../../src/handshake/handshake.js';
 import type { HandshakerReq } from '../../src/handshake/messages.js';
+import { HandshakerClient } from '../../src/handshake/service.js';
 import type { NativeReader } from '../../src/io/NativeReader.js';
 import type { HandshakerOptions } from '../../src/handshake/options.js';
 import { hostileService, type HostileCall } from './_hostile.js';
@@ -103,6 +104,12 @@ describe('a hostile handshaker service', () => {
     const e = await withService((_, c) => c.fail(13, 'internal'));
     expectReason(e, 'SERVICE_UNREACHABLE', 'local');
     expect((e.cause as { code: number }).code).toBe(13);
+  });
+
+  it('a service client already closed: SERVICE_UNREACHABLE, not an exception out of a microtask', async () => {
+    const client = new HandshakerClient(hold.svc.address);
+    client.close();
+    expectReason(await failing('client', { address: hold.svc.address }, () => {}, { client }), 'SERVICE_UNREACHABLE', 'local');
   });
 
   it('no service listening: SERVICE_UNREACHABLE before the deadline', async () => {
