@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fcParams, seedTitle } from '../../properties/conn/params.js';
 import { AltsError } from '../../src/errors.js';
 import { HandshakeError, isHandshakeError } from '../../src/handshake/errors.js';
 import { encodeHandshakerResp, type HandshakerResp, type HandshakerResult } from '../../src/handshake/messages.js';
@@ -241,5 +243,67 @@ describe('RPC versions: grpc-go\'s checkRPCVersions rule', () => {
     expect(commonRpcVersion(range([2, 1], [2, 1]), range([1, 0], [2, 0]))).toBeNull();
     expect(commonRpcVersion(range([2, 1], [2, 1]), undefined)).toBeNull();
     expect(commonRpcVersion(range([2, 1], [2, 1]), {})).toBeNull();
+  });
+});
+
+describe(`relay: any service, any peer (${seedTitle()})`, () => {
+  const version = fc.record({ major: fc.nat(3), minor: fc.nat(3) }, { requiredKeys: [] });
+  const good = fc.constant({ ...goodResult(), keyData: new Uint8Array(44).fill(9) });
+  const anyResult = fc.record(
+    {
+      applicationProtocol: fc.constantFrom('grpc', 'h2', ''),
+      recordProtocol: fc.constantFrom('ALTSRP_GCM_AES128_REKEY', 'ALTSRP_GCM_AES128', 'x'),
+      keyData: fc.uint8Array({ maxLength: 80 }),
+      peerIdentity: fc.oneof(fc.record({ serviceAccount: fc.string({ maxLength: 3 }) }), fc.record({ hostname: fc.string({ maxLength: 3 }) }), fc.constant({})),
+      peerRpcVersions: fc.record({ maxRpcVersion: version, minRpcVersion: version }, { requiredKeys: [] }),
+      maxFrameSize: fc.nat(2 << 20),
+    },
+    { requiredKeys: [] },
+  );
+  const result = fc.oneof(good, anyResult);
+  const response = fc.record(
+    {
+      outFrames: fc.uint8Array({ maxLength: 8 }),
+      bytesConsumed: fc.nat(12),
+      result,
+      status: fc.record({ code: fc.nat(16), details: fc.string({ maxLength: 4 }) }, { requiredKeys: [] }),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('property: every step is one of the four, every failure HANDSHAKE_FAILED, a done key is 44 bytes and its leftover a suffix of what was sent', () => {
+    const ends: Record<string, number> = { new: 0, service: 0, peer: 0, done: 0, failed: 0 };
+    const params = fcParams(300);
+    fc.assert(
+      fc.property(fc.constantFrom('client', 'server'), fc.array(fc.tuple(response, fc.uint8Array({ minLength: 1, maxLength: 8 })), { maxLength: 12 }), (side, script) => {
+        const r = side === 'client' ? client(40) : server(40);
+        let step: RelayStep | null = r.begin();
+        let sent: Uint8Array = new Uint8Array(0);
+        for (const [resp, peer] of script) {
+          if (step === null || step.op === 'done' || step.op === 'failed') break;
+          if (step.op === 'read') {
+            step = r.peerBytes(peer.subarray(0, Math.min(peer.length, r.readLimit)));
+            if (step?.op === 'send') sent = (step.request.next?.inBytes ?? step.request.serverStart?.inBytes)!;
+            continue;
+          }
+          step = r.response(encodeHandshakerResp(resp));
+          if (step?.op === 'done') {
+            expect(step.result.key.length).toBe(44);
+            expect(step.result.maxFrameSize).toBeGreaterThanOrEqual(4096);
+            expect(step.result.maxFrameSize).toBeLessThanOrEqual(16384);
+            expect(Buffer.from(sent).subarray(sent.length - step.leftover.length)).toEqual(Buffer.from(step.leftover));
+          }
+          if (step?.op === 'failed') expect(step.error.code).toBe('HANDSHAKE_FAILED');
+        }
+        expect(['new', 'service', 'peer', 'done', 'failed']).toContain(r.state);
+        ends[r.state]++;
+      }),
+      params,
+    );
+    // A full run reaches both ends, not only failures (a replay of one path need not).
+    if (params.path === undefined && params.numRuns! >= 100) {
+      expect(ends.done).toBeGreaterThan(0);
+      expect(ends.failed).toBeGreaterThan(0);
+    }
   });
 });
