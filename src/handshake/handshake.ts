@@ -13,15 +13,16 @@
  * connection never came to be), so every path ends with the socket either handed back or closed.
  * @module
  */
-import type { RecordProtocol, Side } from '../crypto/types.js';
+import { aoneOf } from '../_check.js';
+import { SIDES, type RecordProtocol, type Side } from '../crypto/types.js';
 import { AGAIN, type ReadyReader } from '../io/types.js';
 import { HandshakeError } from './errors.js';
 import type { HandshakerReq, RpcProtocolVersions } from './messages.js';
-import type { ResolvedHandshaker } from './options.js';
+import { resolveFrameSize, resolveHandshaker, type ResolvedHandshaker } from './options.js';
 import { Relay, type RelayStep } from './relay.js';
 import { APPLICATION_PROTOCOLS, clientStart, OFFERED_RECORD_PROTOCOLS, serverStart } from './requests.js';
 import { RPC_VERSIONS, type CheckedResult } from './result.js';
-import { handshakerClient, type HandshakerClient, type HandshakeStream } from './service.js';
+import { handshakerClient, HandshakerClient, type HandshakeStream } from './service.js';
 import type { Slot } from './limiter.js';
 
 /** What a connection exposes about its handshake (grpc.gcp.AltsContext). */
@@ -61,8 +62,24 @@ export interface RunHandshakeOptions extends ResolvedHandshaker {
 const SCRATCH = new Uint8Array(16 * 1024);
 const noop = (): void => {};
 
+/**
+ * Handshake as `o.side` over `io`. Arguments are checked before anything starts (TypeError /
+ * RangeError, thrown, not rejected); from then on it settles with the outcome or a HandshakeError.
+ */
 export function runHandshake(io: ReadyReader, o: RunHandshakeOptions): Promise<HandshakeOutcome> {
-  return new Promise((resolve, reject) => new Run(io, o, resolve, reject).start());
+  for (const m of ['readInto', 'write', 'watchReadable', 'close'] as const)
+    if (typeof (io as Partial<ReadyReader> | null)?.[m] !== 'function') throw new TypeError(`"io" expected a ReadyReader (no ${m}())`);
+  aoneOf('side', o?.side, SIDES);
+  const checked = { ...resolveHandshaker(o, 'options'), side: o.side, maxFrameSize: resolveFrameSize(o.maxFrameSize) };
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('"signal" expected AbortSignal');
+  if (o.client !== undefined && !(o.client instanceof HandshakerClient)) throw new TypeError('"client" expected HandshakerClient');
+  const run = { ...checked, ...(o.signal && { signal: o.signal }), ...(o.client && { client: o.client }) };
+  return new Promise((resolve, reject) => new Run(io, run, resolve, reject).start());
+}
+
+/** The record layer's options for this side of a finished handshake (docs/handshake.md §8). */
+export function recordOptionsFor(side: Side, h: HandshakeOutcome): { protocol: RecordProtocol; side: Side; key: Uint8Array; maxFrameSize: number; protected: Uint8Array } {
+  return { protocol: h.recordProtocol, side, key: h.key, maxFrameSize: h.maxFrameSize, protected: h.leftover };
 }
 
 class Run {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProtector } from '../../src/protector.js';
-import { runHandshake } from '../../src/handshake/handshake.js';
+import { recordOptionsFor, runHandshake } from '../../src/handshake/index.js';
 import { fakeForFile, hsOptions, readerPair } from './_rig.js';
 
 const hold = fakeForFile();
@@ -19,8 +19,8 @@ describe('runHandshake over loopback TCP, both ends through the fake handshaker 
       expect(c.altsContext).toMatchObject({ peerServiceAccount: 'bob@x', localServiceAccount: 'alice@x', applicationProtocol: 'grpc', securityLevel: 'INTEGRITY_AND_PRIVACY' });
       expect(s.altsContext).toMatchObject({ peerServiceAccount: 'alice@x', localServiceAccount: 'bob@x' });
       expect(c.maxFrameSize).toBe(16384);
-      const cp = createProtector({ protocol: c.recordProtocol, side: 'client', key: c.key, maxFrameSize: c.maxFrameSize });
-      const sp = createProtector({ protocol: s.recordProtocol, side: 'server', key: s.key, maxFrameSize: s.maxFrameSize, protected: s.leftover });
+      const cp = createProtector(recordOptionsFor('client', c));
+      const sp = createProtector(recordOptionsFor('server', s));
       expect(new TextDecoder().decode(sp.unprotect(cp.protect(new TextEncoder().encode('hello'))))).toBe('hello');
       client.close();
       server.close();
@@ -37,5 +37,24 @@ describe('runHandshake over loopback TCP, both ends through the fake handshaker 
       server.close();
     }
     expect(keys[0]).not.toEqual(keys[1]);
+  });
+});
+
+describe('runHandshake checks its arguments before anything starts', () => {
+  it('TypeError / RangeError, thrown, naming the argument; the reader untouched', async () => {
+    const { client, server } = await readerPair();
+    const good = hsOptions('client', { address: hold.svc.address });
+    expect(() => runHandshake({} as never, good)).toThrow(/"io" expected a ReadyReader/);
+    expect(() => runHandshake(client, { ...good, side: 'both' as never })).toThrow(RangeError);
+    expect(() => runHandshake(client, null as never)).toThrow(TypeError);
+    expect(() => runHandshake(client, { ...good, maxFrameSize: 100 })).toThrow(/"maxFrameSize"/);
+    expect(() => runHandshake(client, { ...good, timeoutMs: -1 })).toThrow(/"options.timeoutMs"/);
+    expect(() => runHandshake(client, { ...good, signal: {} as never })).toThrow(/"signal"/);
+    expect(() => runHandshake(client, { ...good, client: {} as never })).toThrow(/"client"/);
+    // Still usable: nothing was started on it.
+    const [c, s] = await Promise.all([runHandshake(client, good), runHandshake(server, hsOptions('server', { address: hold.svc.address }))]);
+    expect(c.key).toEqual(s.key);
+    client.close();
+    server.close();
   });
 });

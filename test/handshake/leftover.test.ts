@@ -37,8 +37,8 @@ const connFor = (reader: ReadyReader, side: Side, hs: HandshakeOutcome, pool: Bu
 };
 
 describe('handshake leftover', () => {
-  it('a record frame sent in the same write as ClientFinished is the server\'s leftover, and the conns carry on over the same native readers', async () => {
-    const { client, server } = await readerPair('native');
+  it.each(['native', 'stream'] as const)('%s reader: a record frame sent in the same write as ClientFinished is the server\'s leftover, and the conns carry on over the same readers', async (kind) => {
+    const { client, server } = await readerPair(kind);
     // The client writes ClientInit (1st) and ClientFinished (2nd): keep the 2nd back.
     const { held } = holdingWrite(client, 2);
     const serverHs = runHandshake(server, hsOptions('server', { address: hold.svc.address }));
