@@ -11,7 +11,8 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,8 +49,17 @@ export function buildPeer() {
     throw new Error('go is not installed (apt-get install golang-go golang-google-grpc-dev)');
   }
   const src = debianGoSources();
-  const gopath = join(OUT, 'gopath');
-  rmSync(gopath, { recursive: true, force: true });
+  // Outside the repository: a tree of links into the system's sources is no place for tools that
+  // copy or walk the work tree (Stryker's sandbox, linters). Removed once the binary is built.
+  const gopath = mkdtempSync(join(tmpdir(), 'alts-record-gopath-'));
+  try {
+    return buildIn(src, gopath);
+  } finally {
+    rmSync(gopath, { recursive: true, force: true });
+  }
+}
+
+function buildIn(src, gopath) {
   // Along the path to credentials/alts: real directories; everything else: links to Debian's.
   const path = ['google.golang.org', 'grpc', 'credentials', 'alts'];
   let from = src;
@@ -62,6 +72,7 @@ export function buildPeer() {
   const peerDir = join(to, 'altsrecordpeer');
   mkdirSync(peerDir);
   copyFileSync(join(HERE, 'peer', 'main.go'), join(peerDir, 'main.go'));
+  mkdirSync(OUT, { recursive: true });
   const bin = join(OUT, 'altsrecordpeer');
   execFileSync('go', ['build', '-o', bin, PEER_PKG], {
     stdio: ['ignore', 'inherit', 'inherit'],
