@@ -37,7 +37,8 @@ export class Limiter {
       state = 'held';
       queueMicrotask(granted);
     };
-    if (this.#inFlight < this.max && this.#waiting.size === 0) {
+    // A free slot means nobody waits: a freed slot passes straight to the first waiter (#next).
+    if (this.#inFlight < this.max) {
       this.#inFlight++;
       grant();
     } else {
