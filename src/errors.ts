@@ -18,7 +18,8 @@ export type AltsErrorCode =
   | 'CLOSED' // caller: the connection was closed (read pending at close, or use after close)
   | 'READ_IN_PROGRESS' // caller: a second read while one is pending
   | 'IO_ERROR' // io: the socket failed (reset, broken pipe, ...): see `errno`
-  | 'INTERNAL'; // local: a broken internal invariant; the connection failed safely (see `cause`)
+  | 'INTERNAL' // local: a broken internal invariant; the connection failed safely (see `cause`)
+  | 'HANDSHAKE_FAILED'; // peer, io, local or caller, per instance: docs/handshake.md §5
 
 /** Who caused the failure. */
 export type AltsFault = 'peer' | 'caller' | 'io' | 'local';
@@ -36,6 +37,7 @@ const FAULT_OF: Record<AltsErrorCode, AltsFault> = {
   READ_IN_PROGRESS: 'caller',
   IO_ERROR: 'io',
   INTERNAL: 'local',
+  HANDSHAKE_FAILED: 'local', // each failure names its own fault (the `fault` option)
 };
 
 export class AltsError extends Error {
