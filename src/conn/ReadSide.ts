@@ -38,7 +38,7 @@ export class ReadSide {
   readonly #p: ReadSideParts;
   readonly #in: Intake;
   readonly #buf: ReadBuffer;
-  /** A close that reached the conn from inside one of its steps: taken at the next step boundary. */
+  /** A close that reached the conn while its loop ran: taken at the next step boundary. */
   #closeWanted = false;
   readonly #loop: StepLoop;
 
@@ -103,10 +103,14 @@ export class ReadSide {
     this.run();
   }
 
-  /** Close now (or, called from inside a step through a foreign callback, at the next step boundary): the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
+  /**
+   * Close now (or, called while the loop runs, from a step's foreign callback or a listener, at
+   * the next step boundary, so the state change is emitted before 'close'): the pending read
+   * rejects CLOSED, every buffer goes back, the socket is closed.
+   */
   close(): void {
     if (this.released) return;
-    if (!this.#loop.stepping) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
+    if (!this.#loop.running) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
     this.#closeWanted = true;
     this.#loop.run();
   }

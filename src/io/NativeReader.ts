@@ -197,12 +197,16 @@ export class NativeReader implements ReadyReader, BatchWriter {
   /**
    * Readiness once the socket has failed: level-triggered like the poll, so it comes again every
    * turn while the caller watches. Each one makes progress: a read returns bytes or raises the
-   * kept error, never EAGAIN.
+   * kept error, never EAGAIN. A callback that throws does not stop it: its exception is the
+   * callback's (uncaught, from this task), and the next readiness is scheduled first.
    */
   #kick(): void {
     if (this.#closed || !this.#wantRead) return;
-    this.onReadable();
-    if (!this.#closed && this.#wantRead) this.#kickSoon();
+    try {
+      this.onReadable();
+    } finally {
+      if (!this.#closed && this.#wantRead) this.#kickSoon();
+    }
   }
 
   #kickSoon(): void {

@@ -156,16 +156,20 @@ export class StreamReader implements ReadyReader, BatchWriter {
     this.#stream.destroy();
   }
 
-  // Readiness is delivered from a fresh task, never from inside the caller's call.
+  // Readiness is delivered from a fresh task, never from inside the caller's call. A callback
+  // that throws does not stop it: its exception is the callback's (uncaught, from this task).
   readonly #kick = (): void => {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
       if (!this.#watching || this.#closed) return;
-      this.onReadable();
-      // Level-triggered like poll(2): bytes left behind (a short borrowed buffer) ask again.
-      if (this.#watching && !this.#closed && (this.#stream.readableLength > 0 || this.#ended || this.#error)) this.#kick();
+      try {
+        this.onReadable();
+      } finally {
+        // Level-triggered like poll(2): bytes left behind (a short borrowed buffer) ask again.
+        if (this.#watching && !this.#closed && (this.#stream.readableLength > 0 || this.#ended || this.#error)) this.#kick();
+      }
     });
   };
 }
