@@ -49,7 +49,6 @@ export class ReadSide {
       this.#setWatching(false); // no spinning while the pool cannot lend
       this.#loop.queue('starved', size);
     }, () => this.run());
-    p.io.onError = (e) => this.#in.keep(e);
     this.#loop = new StepLoop({
       step: () => (this.#closeWanted ? this.#closeNow() : this.#step()),
       onThrow: (e) => this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true),

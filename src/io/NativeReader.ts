@@ -26,7 +26,6 @@ const UV_DISCONNECT = 4;
 export class NativeReader implements ReadyReader, BatchWriter {
   readonly kind = 'native' as const;
   onReadable: () => void = () => {};
-  onError: (err: AltsError) => void = () => {};
   readonly #handle: ReadyHandle;
   readonly #queue = new WriteQueue();
   readonly #outbox = new Outbox({

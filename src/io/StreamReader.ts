@@ -23,7 +23,6 @@ import { AGAIN, type ReadyReader } from './types.js';
 export class StreamReader implements ReadyReader, BatchWriter {
   readonly kind = 'stream' as const;
   onReadable: () => void = () => {};
-  onError: (err: AltsError) => void = () => {};
   readonly #stream: Duplex;
   #watching = false;
   #ended = false;
