@@ -13,7 +13,7 @@
  */
 import { AltsError } from '../errors.js';
 import type { NativeBinding, ReadyHandle } from '../native.js';
-import { EAGAIN, ENOTCONN, EPIPE, ioError } from './ioError.js';
+import { EAGAIN, ENOTCONN, EPIPE, ioError, socketError } from './ioError.js';
 import { type BatchSource, type BatchWriter, Outbox, WRITE_BATCHES } from './Outbox.js';
 import { AGAIN, type ReadyReader } from './types.js';
 import { WriteQueue } from './WriteQueue.js';
@@ -145,9 +145,9 @@ export class NativeReader implements ReadyReader, BatchWriter {
         return;
       }
       if (n < 0) {
-        const err = ioError(bufs.length === 1 ? 'write' : 'writev', n);
         // Any error but EPIPE is the socket's pending error (a reset), which the send took from
         // the socket: read(2) will no longer say it, so the read side keeps it.
+        const err = n === -EPIPE ? ioError(bufs.length === 1 ? 'write' : 'writev', n) : socketError(n);
         if (n !== -EPIPE) this.#keepError(err);
         this.#failWrites(err);
         return;
@@ -220,7 +220,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
   #onPoll(status: number, events: number): void {
     if (this.#closed) return;
     if (status < 0) {
-      const err = ioError('poll', status);
+      const err = socketError(status);
       this.#keepError(err);
       this.#failWrites(err);
       return;

@@ -78,6 +78,8 @@ describe('a peer reset after bytes it sent: the bytes first, then the error', ()
       expect(Buffer.compare(got, sent)).toBe(0);
       expect(end).toBeInstanceOf(AltsError);
       expect(end).toMatchObject({ code: 'IO_ERROR', errno: 'ECONNRESET' });
+      // Worded by what failed for the user (the socket), not by the call that noticed it.
+      expect((end as AltsError).message).toBe('IO_ERROR: socket error: ECONNRESET (connection reset by peer)');
       // Raised by the read that found the queue empty: a reader has no other error channel.
       expect('onError' in r).toBe(false);
     });
