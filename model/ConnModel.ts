@@ -88,7 +88,9 @@ export class ConnModel extends ReadsModel {
       this.visit('truncated');
       return this.fail('TRUNCATED');
     }
-    const want = partialCapacity(held, f);
+    // After a read(2) that filled the buffer more may be queued: the frame keeps the room it has.
+    const fit = partialCapacity(held, f);
+    const want = this.lastReadFull ? Math.max(fit, buf.cap) : fit;
     buf.start = 0;
     buf.end = held;
     if (want <= buf.cap) {
@@ -123,6 +125,7 @@ export class ConnModel extends ReadsModel {
     this.inRead = true;
     const r = this.readSyscall(spare);
     this.inRead = false;
+    this.lastReadFull = r === spare;
     if (r === 'error') {
       // The socket's error is what read(2) returns once the queued bytes are read (docs/spec.md §3).
       this.visit('reset', 'readable');
@@ -132,6 +135,7 @@ export class ConnModel extends ReadsModel {
       this.visit('eagain', 'readable');
       if (fresh) this.put();
       this.wakeupEvents++;
+      this.normalize(); // about to wait: a partial frame is fitted to partialCapacity
       return this.serve();
     }
     if (r === 0) {

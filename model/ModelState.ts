@@ -54,6 +54,7 @@ export class ModelState {
   starvedFor: number | null = null; // size the conn waits for the pool to lend
   starvedGivesBack = 0; // capacity it hands over in exchange (growth: the buffer it holds; a fresh borrow: 0)
   inRead = false;
+  lastReadFull = false; // the last read(2) filled the buffer: more may be queued
   eofSeen = false;
   readDone = false; // clean EOF handed up, failed, or closed
   eof = false; // clean EOF

@@ -182,11 +182,14 @@ export class ReadSide {
     const { frames: fr, stats } = this.#p;
     const buf = fr.buf!;
     this.phase = { kind: 'live' };
-    const n = this.#in.pull(buf, fr.end, buf.length - fr.end); // IO_ERROR fails the conn (run)
+    const asked = buf.length - fr.end;
+    const n = this.#in.pull(buf, fr.end, asked); // IO_ERROR fails the conn (run)
+    this.#buf.lastReadFull = n === asked;
     if (n === AGAIN) {
       stats.spuriousWakeups++;
       if (fresh) this.#buf.putBack();
       this.#loop.queue('wakeup', { spurious: true, bytes: 0 });
+      this.#normalize(); // about to wait: a partial frame is fitted to partialCapacity
       return true;
     }
     if (n === 0) {
