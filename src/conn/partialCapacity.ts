@@ -4,6 +4,8 @@
  * field is in; src/record/FrameReader.ts). So a stalled peer that claims a 1 MiB frame costs
  * memory in proportion to what it actually sent (at most 4x, from the doubling and the
  * power-of-two classes), never a full read buffer, and growth costs O(frame) copies in all.
+ * After a read(2) that filled its buffer the frame keeps that buffer instead (more may be queued;
+ * docs/spec.md §3, Normalize), which the peer has just filled, so the cost stays in proportion.
  * @module
  */
 import type { BufferPool } from '../pool/BufferPool.js';
