@@ -2,12 +2,10 @@
  * Where a connection's protected bytes come from (docs/spec.md §2, Watching; §3, Readiness):
  * the handshake's leftovers first, then the socket through its ReadyReader. It remembers a
  * readiness (or a test wakeup) until the read side's loop takes it, and what the reader was last
- * told about watching, so readiness nobody asked for is dropped. A socket error the reader
- * reports outside a read is met as the result of the conn's next read(2) (docs/spec.md §3), like
- * one read(2) itself returns: the same whether the reader keeps it for readInto or reports it.
+ * told about watching, so readiness nobody asked for is dropped. A socket error is the reader's
+ * to keep: it comes as the result of the conn's next read(2) (docs/spec.md §3).
  * @module
  */
-import type { AltsError } from '../errors.js';
 import type { ReadyReader } from '../io/types.js';
 import type { ConnStats } from './events.js';
 
@@ -18,14 +16,11 @@ export class Intake {
   readonly #stats: ConnStats;
   #leftover: Uint8Array | null;
   #watching = false;
-  #kept: AltsError | null = null;
-  readonly #kick: () => void;
 
   constructor(io: ReadyReader, stats: ConnStats, leftover: Uint8Array | null, kick: () => void) {
     this.#io = io;
     this.#stats = stats;
     this.#leftover = leftover;
-    this.#kick = kick;
     io.onReadable = () => {
       if (!this.#watching) return; // level-triggered readiness nobody asked for
       this.woken ??= 'poll';
@@ -52,18 +47,6 @@ export class Intake {
     if (on === this.#watching) return;
     this.#watching = on;
     this.#io.watchReadable(on);
-    if (on && this.#kept !== null) this.#readable();
-  }
-
-  /** The reader failed outside a read: the next read(2) the conn makes returns this error. */
-  keep(err: AltsError): void {
-    this.#kept ??= err;
-    if (this.#watching) this.#readable();
-  }
-
-  #readable(): void {
-    this.woken ??= 'poll';
-    this.#kick();
   }
 
   /** One read into buf[off, off+len): from the leftovers, else one read(2) (n, 0 at EOF, AGAIN; throws IO_ERROR). */
@@ -75,7 +58,6 @@ export class Intake {
       this.#leftover = n === left.length ? null : left.subarray(n);
       return n;
     }
-    if (this.#kept !== null) throw this.#kept;
     this.#stats.reads++;
     return this.#io.readInto(buf, off, len);
   }

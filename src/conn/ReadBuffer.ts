@@ -19,6 +19,8 @@ export class ReadBuffer {
   readonly #onStarved: (size: number) => void;
   readonly #kick: () => void;
   #wait: PoolWait | null = null;
+  /** The last read(2) filled the buffer: more may be queued, so a partial frame keeps its room (docs/spec.md §3, Normalize). */
+  lastReadFull = false;
 
   constructor(frames: FrameReader, pool: BufferPool, stats: ConnStats, onStarved: (size: number) => void, kick: () => void) {
     this.frames = frames;
@@ -58,8 +60,8 @@ export class ReadBuffer {
 
   /**
    * After bytes arrive or are handed up: give the buffer back if nothing is left in it ('empty'),
-   * or fit an incomplete frame into a buffer of partialCapacity(), waiting for the pool when it
-   * cannot grow. Throws a bad length field's error, or TRUNCATED at `eof` inside a frame.
+   * or fit an incomplete frame into a buffer of partialCapacity() (after a full read(2), no
+   * smaller than the one it is in), waiting for the pool when it cannot grow. Throws a bad length field's error, or TRUNCATED at `eof` inside a frame.
    */
   normalize(eof: boolean): 'empty' | 'kept' {
     const fr = this.frames;
@@ -74,7 +76,7 @@ export class ReadBuffer {
     if (f >= 0 && fr.held >= f) return 'kept'; // a whole frame: decrypted
     if (eof) throw new AltsError('TRUNCATED', `stream ended inside a frame (${fr.held} bytes of it held)`);
     const cap = buf.buffer.byteLength;
-    const want = fitPartial(fr, this.#pool, this.starved);
+    const want = fitPartial(fr, this.#pool, this.starved, this.lastReadFull);
     if (want !== null) this.#starve(want, cap); // could not grow: wait for the exchange, giving back `cap`
     return 'kept';
   }

@@ -38,7 +38,7 @@ export class ReadSide {
   readonly #p: ReadSideParts;
   readonly #in: Intake;
   readonly #buf: ReadBuffer;
-  /** A close that reached the conn from inside one of its steps: taken at the next step boundary. */
+  /** A close that reached the conn while its loop ran: taken at the next step boundary. */
   #closeWanted = false;
   readonly #loop: StepLoop;
 
@@ -49,7 +49,6 @@ export class ReadSide {
       this.#setWatching(false); // no spinning while the pool cannot lend
       this.#loop.queue('starved', size);
     }, () => this.run());
-    p.io.onError = (e) => this.#in.keep(e);
     this.#loop = new StepLoop({
       step: () => (this.#closeWanted ? this.#closeNow() : this.#step()),
       onThrow: (e) => this.#end(e instanceof AltsError ? e : new AltsError('INTERNAL', `read side: ${String(e)}`, { cause: e }), true),
@@ -103,10 +102,14 @@ export class ReadSide {
     this.run();
   }
 
-  /** Close now (or, called from inside a step through a foreign callback, at the next step boundary): the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
+  /**
+   * Close now (or, called while the loop runs, from a step's foreign callback or a listener, at
+   * the next step boundary, so the state change is emitted before 'close'): the pending read
+   * rejects CLOSED, every buffer goes back, the socket is closed.
+   */
   close(): void {
     if (this.released) return;
-    if (!this.#loop.stepping) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
+    if (!this.#loop.running) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
     this.#closeWanted = true;
     this.#loop.run();
   }
@@ -179,11 +182,14 @@ export class ReadSide {
     const { frames: fr, stats } = this.#p;
     const buf = fr.buf!;
     this.phase = { kind: 'live' };
-    const n = this.#in.pull(buf, fr.end, buf.length - fr.end); // IO_ERROR fails the conn (run)
+    const asked = buf.length - fr.end;
+    const n = this.#in.pull(buf, fr.end, asked); // IO_ERROR fails the conn (run)
+    this.#buf.lastReadFull = n === asked;
     if (n === AGAIN) {
       stats.spuriousWakeups++;
       if (fresh) this.#buf.putBack();
       this.#loop.queue('wakeup', { spurious: true, bytes: 0 });
+      this.#normalize(); // about to wait: a partial frame is fitted to partialCapacity
       return true;
     }
     if (n === 0) {

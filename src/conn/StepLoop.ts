@@ -4,8 +4,9 @@
  * first. A call that arrives while the loop runs (a listener, a pool callback, a promise
  * reaction can only come later) asks for another turn instead of nesting a second loop; a step
  * that throws is handed to `onThrow` (which fails the connection) and the loop goes on. A
- * listener's own exception is rethrown after the loop is done, so the conn is never left half
- * way through a step.
+ * listener's own exception belongs to the listener, not to whichever call ran the loop (a read()
+ * or end() would otherwise reject, or swallow it, for a conn that is fine): it is rethrown from
+ * a microtask of its own, an uncaught exception as from any event listener, and the loop goes on.
  * @module
  */
 import type { ConnEventName, ConnState } from './events.js';
@@ -22,7 +23,6 @@ export interface StepLoopParts {
 export class StepLoop {
   readonly #p: StepLoopParts;
   #running = false;
-  #stepping = false;
   #again = false;
   #events: [ConnEventName, unknown[]][] = [];
   #lastState: ConnState;
@@ -32,9 +32,9 @@ export class StepLoop {
     this.#lastState = p.state()[0];
   }
 
-  /** Inside a step now (a change made here would be nested in it)? */
-  get stepping(): boolean {
-    return this.#stepping;
+  /** Inside the loop at all: a step, or the events after one. */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** Emit `event` once the current step is complete. */
@@ -49,31 +49,25 @@ export class StepLoop {
       return;
     }
     this.#running = true;
-    let listenerError: unknown = null;
     try {
       for (;;) {
         this.#again = false;
         let moved: boolean;
-        this.#stepping = true;
         try {
           moved = this.#p.step();
         } catch (e) {
-          this.#stepping = false;
           this.#p.onThrow(e);
           moved = true;
         }
-        this.#stepping = false;
-        listenerError ??= this.#flush();
+        this.#flush();
         if (!moved && !this.#again) break;
       }
     } finally {
       this.#running = false;
     }
-    if (listenerError !== null) throw listenerError;
   }
 
-  #flush(): unknown {
-    let err: unknown = null;
+  #flush(): void {
     const [s, held] = this.#p.state();
     if (s !== this.#lastState) {
       this.#lastState = s;
@@ -84,9 +78,10 @@ export class StepLoop {
       try {
         this.#p.emit(name, ...args);
       } catch (e) {
-        err ??= e;
+        queueMicrotask(() => {
+          throw e;
+        });
       }
     }
-    return err;
   }
 }

@@ -4,6 +4,8 @@
  * field is in; src/record/FrameReader.ts). So a stalled peer that claims a 1 MiB frame costs
  * memory in proportion to what it actually sent (at most 4x, from the doubling and the
  * power-of-two classes), never a full read buffer, and growth costs O(frame) copies in all.
+ * After a read(2) that filled its buffer the frame keeps that buffer instead (more may be queued;
+ * docs/spec.md §3, Normalize), which the peer has just filled, so the cost stays in proportion.
  * @module
  */
 import type { BufferPool } from '../pool/BufferPool.js';
@@ -18,14 +20,16 @@ export function partialCapacity(held: number, frameBytes: number): number {
 
 /**
  * Move the incomplete frame `fr` holds to the front of a buffer of partialCapacity(), from
- * `pool`: shrinking always succeeds, growing is an exchange the pool may refuse. Returns null
+ * `pool`; with `keep` (the last read(2) filled the buffer, so more may be queued: docs/spec.md §3,
+ * Normalize) never smaller than the buffer it is in. Shrinking always succeeds, growing is an exchange the pool may refuse. Returns null
  * when it fits now, else the size to wait for (the conn waits giving back its buffer). Already
  * `starved` on growth, it asks nothing: the pool will tell it, and asking again would count the
  * buffer it holds twice, as its own and a waiter's.
  */
-export function fitPartial(fr: FrameReader, pool: BufferPool, starved: boolean): number | null {
+export function fitPartial(fr: FrameReader, pool: BufferPool, starved: boolean, keep: boolean): number | null {
   const buf = fr.buf!;
-  const want = partialCapacity(fr.held, fr.frameBytes());
+  const fit = partialCapacity(fr.held, fr.frameBytes());
+  const want = keep ? Math.max(fit, buf.buffer.byteLength) : fit;
   fr.compact();
   if (want === buf.buffer.byteLength) {
     if (buf.length !== want) fr.buf = new Uint8Array(buf.buffer, 0, want);

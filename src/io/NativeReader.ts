@@ -13,7 +13,7 @@
  */
 import { AltsError } from '../errors.js';
 import type { NativeBinding, ReadyHandle } from '../native.js';
-import { EAGAIN, ENOTCONN, EPIPE, ioError } from './ioError.js';
+import { EAGAIN, ENOTCONN, EPIPE, ioError, socketError } from './ioError.js';
 import { type BatchSource, type BatchWriter, Outbox, WRITE_BATCHES } from './Outbox.js';
 import { AGAIN, type ReadyReader } from './types.js';
 import { WriteQueue } from './WriteQueue.js';
@@ -26,22 +26,23 @@ const UV_DISCONNECT = 4;
 export class NativeReader implements ReadyReader, BatchWriter {
   readonly kind = 'native' as const;
   onReadable: () => void = () => {};
-  onError: (err: AltsError) => void = () => {};
   readonly #handle: ReadyHandle;
   readonly #queue = new WriteQueue();
   readonly #outbox = new Outbox({
     write: (data, done, transient) => this.#write(data, done, transient),
     shutdownWrite: (done) => this.#shutdownNow(done),
-    refusal: () => (this.#closed || this.#endAsked ? new AltsError('CLOSED', 'write after close or end') : this.#error),
+    refusal: () => (this.#isClosed() || this.#endAsked ? new AltsError('CLOSED', 'write after close or end') : this.#error()),
   });
   #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
   #wantRead = false; // the caller's wish (watchReadable)
   #pollingRead = false; // what uv_poll is doing: lags #wantRead by up to one loop turn when it turns off
   #wantWrite = false;
   #shutdown: ((err: AltsError | null) => void) | null = null;
-  #closed = false;
-  /** The socket's error, seen by the poll and not yet raised by a read: see the module header. */
-  #error: AltsError | null = null;
+  /**
+   * The socket's lifecycle: open; failed, with the socket's error seen by the poll or a send and
+   * not yet raised by a read (see the module header); closed (close() ran, whatever came before).
+   */
+  #life: { kind: 'open' } | { kind: 'failed'; error: AltsError } | { kind: 'closed' } = { kind: 'open' };
   #kickScheduled = false;
 
   /** Takes ownership of `fd`: it is closed exactly once, by `close()` (or the handle's finalizer). */
@@ -54,9 +55,9 @@ export class NativeReader implements ReadyReader, BatchWriter {
   }
 
   watchReadable(on: boolean): void {
-    if (this.#closed || on === this.#wantRead) return;
+    if (this.#isClosed() || on === this.#wantRead) return;
     this.#wantRead = on;
-    if (this.#error !== null) {
+    if (this.#life.kind === 'failed') {
       if (on) this.#kickSoon();
       return;
     }
@@ -72,7 +73,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
    * once per event-loop turn for every reader that stopped watching in it (see disarmSoon).
    */
   disarmIfUnwanted(): void {
-    if (!this.#closed && !this.#wantRead && this.#pollingRead) this.#poll(false);
+    if (!this.#isClosed() && !this.#wantRead && this.#pollingRead) this.#poll(false);
   }
 
   /** uv_poll_start/stop with the wanted directions (a system call each: callers avoid toggling). */
@@ -86,7 +87,8 @@ export class NativeReader implements ReadyReader, BatchWriter {
     if (n > 0) return n;
     // The queue is drained: a kept error comes now (reading SO_ERROR cleared it from the socket,
     // so read(2) says EOF or EAGAIN where it would have said the error).
-    if (this.#error !== null && (n === 0 || n === -EAGAIN)) throw this.#error;
+    const life = this.#life;
+    if (life.kind === 'failed' && (n === 0 || n === -EAGAIN)) throw life.error;
     if (n === 0) return 0;
     if (n === -EAGAIN) return AGAIN;
     throw ioError('read', n);
@@ -104,14 +106,15 @@ export class NativeReader implements ReadyReader, BatchWriter {
   /** The raw write, in the outbox's order. */
   #write(data: Uint8Array, done: (err: AltsError | null) => void, transient: boolean): void {
     // Not closed (close empties the outbox), but a message before this one may have met a reset.
-    if (this.#error !== null) return done(this.#error);
+    const life = this.#life;
+    if (life.kind === 'failed') return done(life.error);
     this.#queue.push(data, done);
     if (this.#queue.length === 1) this.#flush();
     if (transient) this.#queue.detach(data);
   }
 
   shutdownWrite(done: (err: AltsError | null) => void): void {
-    if (this.#closed) {
+    if (this.#isClosed()) {
       done(new AltsError('CLOSED', 'end after close'));
       return;
     }
@@ -126,8 +129,8 @@ export class NativeReader implements ReadyReader, BatchWriter {
   }
 
   close(abort = false): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#life.kind === 'closed') return;
+    this.#life = { kind: 'closed' };
     this.#handle.close(abort);
     const err = new AltsError('CLOSED', 'connection closed with writes pending');
     this.#outbox.failAll(err);
@@ -138,7 +141,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
   }
 
   #flush(): void {
-    while (this.#queue.length > 0 && !this.#closed) {
+    while (this.#queue.length > 0 && !this.#isClosed()) {
       const bufs = this.#queue.head();
       const n = bufs.length === 1 ? this.#handle.write(bufs[0]!, 0, bufs[0]!.length) : this.#handle.writev(bufs);
       if (n === -EAGAIN) {
@@ -146,9 +149,9 @@ export class NativeReader implements ReadyReader, BatchWriter {
         return;
       }
       if (n < 0) {
-        const err = ioError(bufs.length === 1 ? 'write' : 'writev', n);
         // Any error but EPIPE is the socket's pending error (a reset), which the send took from
         // the socket: read(2) will no longer say it, so the read side keeps it.
+        const err = n === -EPIPE ? ioError(bufs.length === 1 ? 'write' : 'writev', n) : socketError(n);
         if (n !== -EPIPE) this.#keepError(err);
         this.#failWrites(err);
         return;
@@ -176,7 +179,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
   }
 
   #setWritable(on: boolean): void {
-    if (this.#closed || this.#error !== null || on === this.#wantWrite) return;
+    if (this.#life.kind !== 'open' || on === this.#wantWrite) return;
     this.#wantWrite = on;
     this.#poll(this.#pollingRead);
   }
@@ -187,7 +190,7 @@ export class NativeReader implements ReadyReader, BatchWriter {
    * it already after a poll error).
    */
   #keepError(err: AltsError): void {
-    this.#error ??= err;
+    if (this.#life.kind === 'open') this.#life = { kind: 'failed', error: err };
     this.#pollingRead = false;
     this.#wantWrite = false;
     this.#handle.watch(false, false);
@@ -197,12 +200,16 @@ export class NativeReader implements ReadyReader, BatchWriter {
   /**
    * Readiness once the socket has failed: level-triggered like the poll, so it comes again every
    * turn while the caller watches. Each one makes progress: a read returns bytes or raises the
-   * kept error, never EAGAIN.
+   * kept error, never EAGAIN. A callback that throws does not stop it: its exception is the
+   * callback's (uncaught, from this task), and the next readiness is scheduled first.
    */
   #kick(): void {
-    if (this.#closed || !this.#wantRead) return;
-    this.onReadable();
-    if (!this.#closed && this.#wantRead) this.#kickSoon();
+    if (this.#isClosed() || !this.#wantRead) return;
+    try {
+      this.onReadable();
+    } finally {
+      if (!this.#isClosed() && this.#wantRead) this.#kickSoon();
+    }
   }
 
   #kickSoon(): void {
@@ -214,10 +221,18 @@ export class NativeReader implements ReadyReader, BatchWriter {
     });
   }
 
+  #isClosed(): boolean {
+    return this.#life.kind === 'closed';
+  }
+
+  #error(): AltsError | null {
+    return this.#life.kind === 'failed' ? this.#life.error : null;
+  }
+
   #onPoll(status: number, events: number): void {
-    if (this.#closed) return;
+    if (this.#isClosed()) return;
     if (status < 0) {
-      const err = ioError('poll', status);
+      const err = socketError(status);
       this.#keepError(err);
       this.#failWrites(err);
       return;

@@ -23,11 +23,14 @@ import { AGAIN, type ReadyReader } from './types.js';
 export class StreamReader implements ReadyReader, BatchWriter {
   readonly kind = 'stream' as const;
   onReadable: () => void = () => {};
-  onError: (err: AltsError) => void = () => {};
   readonly #stream: Duplex;
   #watching = false;
-  #ended = false;
-  #error: AltsError | null = null;
+  /**
+   * How the stream's reading stands: open; at its end ('end'); or failed (an error, or destroyed
+   * before its end). A failure is final, and a stream at its end may still fail (a write's error):
+   * the error then comes instead of EOF. Bytes the stream holds come first either way.
+   */
+  #source: { kind: 'open' } | { kind: 'eof' } | { kind: 'failed'; error: AltsError } = { kind: 'open' };
   #closed = false;
   #scheduled = false;
   #endAsked = false; // shutdownWrite was called: it may wait in the outbox behind a message
@@ -44,24 +47,32 @@ export class StreamReader implements ReadyReader, BatchWriter {
     stream.pause();
     stream.on('readable', this.#kick);
     stream.on('end', () => {
-      this.#ended = true;
+      if (this.#source.kind === 'open') this.#source = { kind: 'eof' };
       this.#kick();
     });
     stream.on('error', (e) => {
-      this.#error ??= fromNodeError(e);
+      this.#fail(fromNodeError(e));
       this.#kick();
     });
     stream.on('close', () => {
-      if (this.#ended || this.#closed) return;
-      this.#error ??= new AltsError('IO_ERROR', 'stream closed before its end', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
+      if (this.#source.kind === 'eof' || this.#closed) return;
+      this.#fail(new AltsError('IO_ERROR', 'stream closed before its end', { errno: 'ERR_STREAM_PREMATURE_CLOSE' }));
       this.#kick();
     });
+  }
+
+  #fail(error: AltsError): void {
+    if (this.#source.kind !== 'failed') this.#source = { kind: 'failed', error };
+  }
+
+  #error(): AltsError | null {
+    return this.#source.kind === 'failed' ? this.#source.error : null;
   }
 
   watchReadable(on: boolean): void {
     this.#watching = on;
     // A level-triggered source: if data (or EOF, or an error) is already there, say so now.
-    if (on && (this.#stream.readableLength > 0 || this.#ended || this.#error)) this.#kick();
+    if (on && (this.#stream.readableLength > 0 || this.#source.kind !== 'open')) this.#kick();
   }
 
   readInto(buf: Uint8Array, off: number, len: number): number {
@@ -76,9 +87,11 @@ export class StreamReader implements ReadyReader, BatchWriter {
         return chunk.length;
       }
     }
-    if (this.#error) throw this.#error;
-    if (!this.#ended) this.#stream.read(0);
-    return this.#ended ? 0 : AGAIN;
+    const src = this.#source;
+    if (src.kind === 'failed') throw src.error;
+    if (src.kind === 'eof') return 0;
+    this.#stream.read(0);
+    return AGAIN;
   }
 
   write(data: Uint8Array, done: (err: AltsError | null) => void, transient = false): void {
@@ -93,7 +106,8 @@ export class StreamReader implements ReadyReader, BatchWriter {
   /** Why a write cannot be queued now (the stream's own error once it has one), or null. */
   #refusal(): AltsError | null {
     if (this.#closed || this.#endAsked) return new AltsError('CLOSED', 'write after close or end');
-    if (this.#error !== null) return this.#error;
+    const err = this.#error();
+    if (err !== null) return err;
     if (this.#stream.writableEnded || this.#stream.destroyed) return new AltsError('CLOSED', 'write after close or end');
     return null;
   }
@@ -116,13 +130,13 @@ export class StreamReader implements ReadyReader, BatchWriter {
       // Node calls back without an error for a write its destroyed stream cut short: success
       // only while the stream lives (a callback deferred past the destroy is not known to be).
       if (!this.#stream.destroyed) return null;
-      if (this.#closed && this.#error === null) return new AltsError('CLOSED', 'connection closed with writes pending');
-      return this.#error ?? new AltsError('IO_ERROR', 'stream closed before the write completed', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
+      if (this.#closed && this.#error() === null) return new AltsError('CLOSED', 'connection closed with writes pending');
+      return this.#error() ?? new AltsError('IO_ERROR', 'stream closed before the write completed', { errno: 'ERR_STREAM_PREMATURE_CLOSE' });
     }
     const code = (e as { code?: unknown }).code;
-    if (this.#closed && this.#error === null && (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE'))
+    if (this.#closed && this.#error() === null && (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE'))
       return new AltsError('CLOSED', 'connection closed with writes pending');
-    return this.#error ?? fromNodeError(e);
+    return this.#error() ?? fromNodeError(e);
   }
 
   shutdownWrite(done: (err: AltsError | null) => void): void {
@@ -156,16 +170,20 @@ export class StreamReader implements ReadyReader, BatchWriter {
     this.#stream.destroy();
   }
 
-  // Readiness is delivered from a fresh task, never from inside the caller's call.
+  // Readiness is delivered from a fresh task, never from inside the caller's call. A callback
+  // that throws does not stop it: its exception is the callback's (uncaught, from this task).
   readonly #kick = (): void => {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
       if (!this.#watching || this.#closed) return;
-      this.onReadable();
-      // Level-triggered like poll(2): bytes left behind (a short borrowed buffer) ask again.
-      if (this.#watching && !this.#closed && (this.#stream.readableLength > 0 || this.#ended || this.#error)) this.#kick();
+      try {
+        this.onReadable();
+      } finally {
+        // Level-triggered like poll(2): bytes left behind (a short borrowed buffer) ask again.
+        if (this.#watching && !this.#closed && (this.#stream.readableLength > 0 || this.#source.kind !== 'open')) this.#kick();
+      }
     });
   };
 }

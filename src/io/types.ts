@@ -16,10 +16,12 @@ export type ReaderKind = 'native' | 'stream';
 
 export interface ReadyReader {
   readonly kind: ReaderKind;
-  /** Called (level-triggered) while watching and the source may be readable. Set by the owner. */
+  /**
+   * Called (level-triggered) while watching and the source may be readable. Set by the owner.
+   * Every failure of the source comes as the result of a `readInto` (a socket error once the
+   * bytes queued before it are read, docs/spec.md §3): there is no other error channel.
+   */
   onReadable: () => void;
-  /** Called once if the source fails in a way no read will report. A socket error is not one: `readInto` raises it once the bytes queued before it are read (docs/spec.md §3). Set by the owner. */
-  onError: (err: AltsError) => void;
   /** Start or stop calling `onReadable`. Cheap; idempotent. */
   watchReadable(on: boolean): void;
   /** One non-blocking read into `buf[off, off+len)`: n > 0 bytes, 0 at EOF, AGAIN if nothing is there. Throws AltsError IO_ERROR. */

@@ -12,7 +12,7 @@ import { wrap } from '../../src/api.js';
 import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { AltsError } from '../../src/errors.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
-import { keyFor } from './harness.js';
+import { closeCallbacksRan, keyFor, makePair } from './harness.js';
 
 type Reader = 'native' | 'stream';
 const PROTOCOL = 'ALTSRP_GCM_AES128_REKEY' as const;
@@ -69,5 +69,19 @@ describe.each<Reader>(['native', 'stream'])('a wrong key (%s reader)', (reader) 
     } finally {
       await done();
     }
+  });
+});
+
+describe('a conn failed AUTH_FAILED over AF_UNIX', () => {
+  it('its peer reads a clean EOF: AF_UNIX has no RST, the reset guarantee is TCP\'s (docs/spec.md §9)', async () => {
+    const { conn, pool, peer, send, peerHandle } = makePair();
+    const frame = peer.protect(new TextEncoder().encode('hello'));
+    frame[frame.length - 1]! ^= 1; // a bad tag
+    send(frame);
+    await expect(conn.read(new Uint8Array(64))).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await closeCallbacksRan();
+    expect(peerHandle.read(new Uint8Array(8), 0, 8)).toBe(0);
+    peerHandle.close();
+    expect(pool.outstanding).toBe(0);
   });
 });

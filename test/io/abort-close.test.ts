@@ -1,9 +1,11 @@
 /**
  * close(abort) resets the connection: on loopback TCP the peer's next read fails with
- * ECONNRESET instead of reading a clean EOF; a plain close() sends a FIN. Both readers.
+ * ECONNRESET instead of reading a clean EOF; a plain close() sends a FIN. Both readers. On
+ * AF_UNIX, which has no RST, the peer reads EOF (the guarantee is TCP's).
  */
 import { once } from 'node:events';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NativeReader } from '../../src/io/NativeReader.js';
 import { StreamReader } from '../../src/io/StreamReader.js';
@@ -101,4 +103,40 @@ describe('ReadyReader.close(abort) on loopback TCP', () => {
     expect(s.destroyed).toBe(true);
     native.closeFd(b);
   });
+});
+
+/**
+ * AF_UNIX has no RST: the reset guarantee is TCP's (docs/spec.md §9, Abortive close). A unix
+ * stream socket closed with bytes still unread in its receive queue does make the peer's read
+ * fail with ECONNRESET (the kernel's own rule), but an aborting conn cannot count on holding such
+ * bytes, so a plain abortive close reads as EOF there.
+ */
+describe('ReadyReader.close(abort) on an AF_UNIX socketpair', () => {
+  const unixReaders: Record<string, (fd: number) => ReadyReader> = {
+    native: (fd) => new NativeReader(native, fd),
+    stream: (fd) => new StreamReader(new net.Socket({ fd, readable: true, writable: true })),
+  };
+  for (const [kind, make] of Object.entries(unixReaders)) {
+    it(`${kind}: close(true) with nothing unread: the peer reads EOF (no RST on AF_UNIX)`, async () => {
+      const [a, b] = native.socketpair();
+      const r = make(a);
+      const peer = new net.Socket({ fd: b, readable: true, writable: true });
+      cleanup.push(() => peer.destroy());
+      const ending = peerEnding(peer);
+      r.close(true);
+      expect(await ending).toBe('eof');
+    });
+
+    it(`${kind}: close(true) with bytes unread in its queue: the peer reads ECONNRESET`, async () => {
+      const [a, b] = native.socketpair();
+      const r = make(a);
+      const w = new native.ReadyHandle(b, () => {});
+      expect(w.write(new Uint8Array([1, 2, 3]), 0, 3)).toBe(3); // queued for us, never read
+      r.close(true);
+      await closeCallbacksRan();
+      const got = w.read(new Uint8Array(8), 0, 8);
+      w.close();
+      expect(got).toBe(-constants.errno.ECONNRESET);
+    });
+  }
 });
