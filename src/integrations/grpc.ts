@@ -7,8 +7,9 @@
  * (grpc-js >= 1.13, PR grpc/grpc-node#2855): grpc-js's own extension point for its TLS and xDS
  * credentials, underscore-named and not covered by the public API promise, so a grpc-js minor
  * release may change it (1.13 already did once). Verified on 1.14.7.
- * Server side needs nothing here: `Server#createConnectionInjector` (gRFC L114, public since
- * 1.11) takes any Duplex, so `createServer(o, (c) => injector.injectConnection(c.toDuplex()))`.
+ * Server side: `Server#createConnectionInjector` (gRFC L114, public since 1.11) takes any
+ * Duplex, so `createServer(o, (c) => injector.injectConnection(c.toDuplex()))`; `AltsPeers`
+ * does the same and lets a handler find the connection's `altsContext` from `call.getPeer()`.
  *
  * grpc-js is an optional peer dependency, loaded on first use: `alts-record` itself never needs it.
  * @module
@@ -16,14 +17,15 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
-import { wrapResolved } from '../api.js';
+import { handshakeResolved, wrapResolved } from '../api.js';
+import type { AltsContext } from '../handshake/handshake.js';
 import type { AltsConn } from '../conn/AltsConn.js';
 import { nothingRead } from '../native-takeover.js';
 import type { Side } from '../crypto/types.js';
-import { resolveConnOptions, type ConnConfig, type ConnOptions } from '../options.js';
+import { resolveConnOptions, type ConnConfig, type MultiConnOptions } from '../options.js';
 
-export interface AltsChannelOptions extends Omit<ConnOptions, 'side'> {
-  /** The side this channel speaks as. Default 'client'. */
+export interface AltsChannelOptions extends Omit<MultiConnOptions, 'side'> {
+  /** Without `handshaker`: the side this channel speaks as. Default 'client'. */
   side?: Side;
   /** Called with each connection the channel opens (for stats, or to watch it close). */
   onConn?: (conn: AltsConn) => void;
@@ -46,16 +48,18 @@ function loadGrpc(): GrpcModule {
 }
 
 /**
- * ChannelCredentials that run every connection of the channel over the ALTS record protocol
- * with `o.key` (what a handshake would have negotiated). `_isSecure()` is true, so call
- * credentials compose with it and the HTTP/2 :scheme is https, as grpc-go sends over ALTS.
+ * ChannelCredentials that run every connection of the channel over the ALTS record protocol:
+ * with `o.handshaker`, a client handshake per connection (each its own key); else with `o.key`
+ * as a function called per connection, or one fixed key only with `unsafeSharedKey: true`.
+ * `_isSecure()` is true, so call credentials compose with it and the HTTP/2 :scheme is https,
+ * as grpc-go sends over ALTS.
  */
 export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCredentials {
   if (o === null || typeof o !== 'object') throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
   if (o.onConn !== undefined && typeof o.onConn !== 'function') throw new TypeError('"onConn" expected function');
   const { onConn, ...rest } = o;
   // Resolved once: a bad option fails here, not on every reconnect.
-  const config = resolveConnOptions({ ...rest, side: o.side ?? 'client' }, 'socket');
+  const config = resolveConnOptions(rest.handshaker === undefined ? { ...rest, side: o.side ?? 'client' } : rest, 'socket', 'channel');
   const grpc = loadGrpc();
 
   class AltsChannelCredentials extends grpc.ChannelCredentials {
@@ -69,7 +73,7 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
       const callCreds = callCredentials ?? grpc.CallCredentials.createEmpty();
       return {
         async connect(socket: net.Socket) {
-          const conn = wrapForChannel(socket, config);
+          const conn = await wrapForChannel(socket, config);
           try {
             onConn?.(conn);
           } catch (e) {
@@ -94,6 +98,44 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
  * 'connect'; a proxy's CONNECT exchange is the exception): the native reader takes the fd whole
  * (takeOverSocket). If Node has read bytes, or without the addon, the stream reader runs.
  */
-function wrapForChannel(socket: net.Socket, c: ConnConfig): AltsConn {
-  return wrapResolved(socket, c.reader === 'native' && !nothingRead(socket) ? { ...c, reader: 'stream' } : c);
+function wrapForChannel(socket: net.Socket, c: ConnConfig): Promise<AltsConn> {
+  const config = c.reader === 'native' && !nothingRead(socket) ? { ...c, reader: 'stream' as const } : c;
+  if (config.handshaker !== null) return handshakeResolved(socket, config);
+  return Promise.resolve(wrapResolved(socket, config));
+}
+
+/**
+ * A grpc-js server's connections over ALTS, by peer: `inject(conn)` hands the conn's Duplex to
+ * the injector, and `contextOf(call)` finds the conn's `altsContext` (the peer's service account,
+ * protocols, RPC versions) from `call.getPeer()`, which grpc-js reads from the Duplex's
+ * `remoteAddress`/`remotePort` (set here to the TCP peer's). grpc-js has no public way from a
+ * call to the socket it came in on, so the peer's address is the key: one map per server.
+ */
+export class AltsPeers {
+  readonly #injector: Grpc.ConnectionInjector;
+  readonly #conns = new Map<string, AltsConn>();
+
+  constructor(injector: Grpc.ConnectionInjector) {
+    if (typeof (injector as Partial<Grpc.ConnectionInjector> | null)?.injectConnection !== 'function')
+      throw new TypeError('"injector" expected a grpc-js ConnectionInjector (server.createConnectionInjector(credentials))');
+    this.#injector = injector;
+  }
+
+  /** Serve `conn` on the injector's server, remembered by its peer address until it closes. */
+  inject(conn: AltsConn): void {
+    const duplex = conn.toDuplex() as ReturnType<AltsConn['toDuplex']> & { remoteAddress?: string; remotePort?: number };
+    const peer = `${conn.remoteAddress ?? 'unknown'}:${conn.remotePort ?? 0}`;
+    duplex.remoteAddress = conn.remoteAddress ?? 'unknown';
+    duplex.remotePort = conn.remotePort ?? 0;
+    this.#conns.set(peer, conn);
+    conn.once('close', () => {
+      if (this.#conns.get(peer) === conn) this.#conns.delete(peer);
+    });
+    this.#injector.injectConnection(duplex);
+  }
+
+  /** The ALTS context of the connection `call` came in on; null if unknown or without a handshake. */
+  contextOf(call: { getPeer(): string }): AltsContext | null {
+    return this.#conns.get(call.getPeer())?.altsContext ?? null;
+  }
 }
