@@ -9,7 +9,7 @@
  * release may change it (1.13 already did once). Verified on 1.14.7.
  * Server side: `Server#createConnectionInjector` (gRFC L114, public since 1.11) takes any
  * Duplex, so `createServer(o, (c) => injector.injectConnection(c.toDuplex()))`; `AltsPeers`
- * does the same and lets a handler find the connection's `altsContext` from `call.getPeer()`.
+ * does the same and lets a handler find the connection's `altsContext` from its call.
  *
  * grpc-js is an optional peer dependency, loaded on first use: `alts-record` itself never needs it.
  * @module
@@ -105,15 +105,21 @@ function wrapForChannel(socket: net.Socket, c: ConnConfig): Promise<AltsConn> {
 }
 
 /**
- * A grpc-js server's connections over ALTS, by peer: `inject(conn)` hands the conn's Duplex to
- * the injector, and `contextOf(call)` finds the conn's `altsContext` (the peer's service account,
- * protocols, RPC versions) from `call.getPeer()`, which grpc-js reads from the Duplex's
- * `remoteAddress`/`remotePort` (set here to the TCP peer's). grpc-js has no public way from a
- * call to the socket it came in on, so the peer's address is the key: one map per server.
+ * A grpc-js server's connections over ALTS: `inject(conn)` hands the conn's Duplex to the
+ * injector, and `contextOf(call)` finds that conn's `altsContext` (the peer's service account,
+ * protocols, RPC versions) from a handler's call.
+ *
+ * grpc-js has no public way from a call to the connection it came in on, and `call.getPeer()`
+ * is 'unknown' for an injected Duplex (node:http2 wraps it in a socket with no peer address).
+ * So `contextOf` follows grpc-js's own objects from the call to its HTTP/2 session and the Duplex
+ * under it: `call.call` (and each interceptor's `nextCall`) down to the call holding the http2
+ * stream, `stream.session.socket.stream`. Those are grpc-js and node:http2 internals, not their
+ * public API, like the channel's `_createSecureConnector` hook (verified on grpc-js 1.14.7);
+ * where they differ, `contextOf` returns null rather than guess.
  */
 export class AltsPeers {
   readonly #injector: Grpc.ConnectionInjector;
-  readonly #conns = new Map<string, AltsConn>();
+  readonly #conns = new WeakMap<object, AltsConn>();
 
   constructor(injector: Grpc.ConnectionInjector) {
     if (typeof (injector as Partial<Grpc.ConnectionInjector> | null)?.injectConnection !== 'function')
@@ -121,21 +127,35 @@ export class AltsPeers {
     this.#injector = injector;
   }
 
-  /** Serve `conn` on the injector's server, remembered by its peer address until it closes. */
+  /** Serve `conn` on the injector's server, remembered (weakly) by its Duplex. */
   inject(conn: AltsConn): void {
-    const duplex = conn.toDuplex() as ReturnType<AltsConn['toDuplex']> & { remoteAddress?: string; remotePort?: number };
-    const peer = `${conn.remoteAddress ?? 'unknown'}:${conn.remotePort ?? 0}`;
-    duplex.remoteAddress = conn.remoteAddress ?? 'unknown';
-    duplex.remotePort = conn.remotePort ?? 0;
-    this.#conns.set(peer, conn);
-    conn.once('close', () => {
-      if (this.#conns.get(peer) === conn) this.#conns.delete(peer);
-    });
+    const duplex = conn.toDuplex();
+    this.#conns.set(duplex, conn);
     this.#injector.injectConnection(duplex);
   }
 
   /** The ALTS context of the connection `call` came in on; null if unknown or without a handshake. */
-  contextOf(call: { getPeer(): string }): AltsContext | null {
-    return this.#conns.get(call.getPeer())?.altsContext ?? null;
+  contextOf(call: object): AltsContext | null {
+    const duplex = transportOf(call);
+    return (duplex !== null && this.#conns.get(duplex)?.altsContext) || null;
   }
+}
+
+interface CallInternals {
+  call?: unknown;
+  nextCall?: unknown;
+  stream?: { session?: { socket?: { stream?: unknown } } };
+}
+
+/** The Duplex a grpc-js server call arrived on (see AltsPeers), or null. */
+function transportOf(call: object): object | null {
+  let c = (call as CallInternals).call as CallInternals | undefined;
+  for (let depth = 0; c !== null && typeof c === 'object' && depth < 32; depth++) {
+    if (c.stream !== undefined) {
+      const d = c.stream?.session?.socket?.stream;
+      return typeof d === 'object' && d !== null ? d : null;
+    }
+    c = c.nextCall as CallInternals | undefined;
+  }
+  return null;
 }
