@@ -6,7 +6,7 @@
  * are checked by the crypto layer's own checks (createCrypters), not again here.
  * @module
  */
-import { abytes, aint, aoneOf } from './_check.js';
+import { abytes, aint, aoneOf, aoptions } from './_check.js';
 import { DEFAULT_READ_SIZE } from './conn/AltsConn.js';
 import { createCrypters, defaultBackend } from './crypto/index.js';
 import type { Backend, CounterStart, RecordProtocol, Side } from './crypto/types.js';
@@ -71,13 +71,6 @@ export function defaultReader(): ReaderKind {
   return tryLoadNative() ? 'native' : 'stream';
 }
 
-function checkObject(o: unknown, allowed: readonly string[]): asserts o is Record<string, unknown> {
-  if (typeof o !== 'object' || o === null) throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
-  const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0)
-    throw new TypeError(`"options" has unknown ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((k) => `"${k}"`).join(', ')}; expected ${allowed.join(', ')}`);
-}
-
 function resolveReader(v: unknown, transport: Transport): ReaderKind {
   if (transport === 'fd') {
     if (v !== undefined) aoneOf('reader', v, ['native'] as const);
@@ -100,13 +93,13 @@ function resolveReader(v: unknown, transport: Transport): ReaderKind {
 
 /** Checks `o` (the options of wrap, wrapFd or createServer) and returns it resolved and frozen. */
 export function resolveConnOptions(o: unknown, transport: Transport): ConnConfig {
-  checkObject(o, CONN_KEYS);
+  aoptions('options', o, CONN_KEYS);
   return resolveChecked(o as unknown as ConnOptions, transport);
 }
 
 /** Checks connect's options (the connection's, plus host and port). */
 export function resolveConnectOptions(o: unknown): ConnectConfig {
-  checkObject(o, CONNECT_KEYS);
+  aoptions('options', o, CONNECT_KEYS);
   const { host, port } = o;
   if (typeof host !== 'string') throw new TypeError(`"host" expected string, got ${typeof host}`);
   aint('port', port, 1, 65535);
