@@ -40,6 +40,8 @@ export class ReadSide {
   readonly #buf: ReadBuffer;
   /** A close that reached the conn from inside one of its steps: taken at the next step boundary. */
   #closeWanted = false;
+  /** A close asked to reset the connection (docs/spec.md §7): the socket is closed abortively. */
+  #abortWanted = false;
   readonly #loop: StepLoop;
 
   constructor(p: ReadSideParts) {
@@ -104,8 +106,9 @@ export class ReadSide {
   }
 
   /** Close now (or, called from inside a step through a foreign callback, at the next step boundary): the pending read rejects CLOSED, every buffer goes back, the socket is closed. */
-  close(): void {
+  close(abort = false): void {
     if (this.released) return;
+    this.#abortWanted ||= abort;
     if (!this.#loop.stepping) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
     this.#closeWanted = true;
     this.#loop.run();
@@ -117,7 +120,7 @@ export class ReadSide {
     this.released = true;
     this.#in.stop();
     this.#buf.release();
-    this.#p.io.close(abort);
+    this.#p.io.close(abort || this.#abortWanted);
     this.#loop.queue('close');
   }
 
