@@ -74,7 +74,7 @@ export function defaultReader(): ReaderKind {
 function resolveReader(v: unknown, transport: Transport): ReaderKind {
   if (transport === 'fd') {
     if (v !== undefined) aoneOf('reader', v, ['native'] as const);
-    requireNative('reader', 'an fd');
+    requireNative('wrapFd', "use wrap(socket, { reader: 'stream' }) on a net.Socket");
     return 'native';
   }
   if (v === undefined) {
@@ -86,7 +86,7 @@ function resolveReader(v: unknown, transport: Transport): ReaderKind {
   aoneOf('reader', v, ['native', 'stream'] as const);
   if (v === 'native') {
     if (transport === 'duplex') throw new TypeError('"socket" expected net.Socket for the native reader');
-    requireNative('reader', "reader 'stream'");
+    requireNative(`"reader" 'native'`, "use reader 'stream'");
   }
   return v;
 }
