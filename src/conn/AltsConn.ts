@@ -187,7 +187,7 @@ export class AltsConn extends EventEmitter {
   /**
    * Close now: every buffer returned, a pending read rejected with CLOSED, pending writes too, the
    * socket closed once. With `{ abort: true }` the close is abortive: on TCP the peer sees a reset,
-   * not EOF, so a connection ended by a failure does not look like a complete one (docs/spec.md §7).
+   * not EOF, so a connection ended by a failure does not look like a complete one (docs/spec.md §10).
    */
   close(options?: CloseOptions): void {
     const abort = closeAbort(options);

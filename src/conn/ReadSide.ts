@@ -40,7 +40,7 @@ export class ReadSide {
   readonly #buf: ReadBuffer;
   /** A close that reached the conn from inside one of its steps: taken at the next step boundary. */
   #closeWanted = false;
-  /** A close asked to reset the connection (docs/spec.md §7): the socket is closed abortively. */
+  /** A close asked to reset the connection (docs/spec.md §10): the socket is closed abortively. */
   #abortWanted = false;
   readonly #loop: StepLoop;
 

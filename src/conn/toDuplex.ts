@@ -53,7 +53,7 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
       conn.end().then(() => cb(), cb);
     },
     // Destroyed by an error: the connection failed, and a reset says so to the peer (on TCP),
-    // where a graceful close would look like a complete exchange (docs/spec.md §7).
+    // where a graceful close would look like a complete exchange (docs/spec.md §10).
     destroy(err, cb) {
       conn.close({ abort: err !== null });
       cb(err);

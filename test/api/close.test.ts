@@ -18,7 +18,7 @@ import { tryLoadNative } from '../../src/native.js';
 const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
 const key = new Uint8Array(randomBytes(44));
 // The side that watches for a reset: the native reader where the addon loaded. A Node socket
-// (libuv) may report a reset that arrives right behind data as EOF (docs/spec.md §7).
+// (libuv) may report a reset that arrives right behind data as EOF (docs/spec.md §10).
 const observer = tryLoadNative() ? 'native' : 'stream';
 const readers = tryLoadNative() ? (['native', 'stream'] as const) : (['stream'] as const);
 
