@@ -46,6 +46,8 @@ export interface ConnConfig {
   readonly counters: Readonly<CounterStart> | undefined;
   readonly pool: BufferPool;
   readonly reader: ReaderKind;
+  /** The caller named the reader: an explicit 'native' is a requirement, never switched for 'stream'. */
+  readonly readerAsked: boolean;
   readonly readSize: number;
 }
 
@@ -129,6 +131,7 @@ function resolveChecked(o: ConnOptions, transport: Transport): ConnConfig {
     counters: o.counters === undefined ? undefined : Object.freeze({ ...o.counters }),
     pool: o.pool ?? defaultPool(),
     reader,
+    readerAsked: o.reader !== undefined,
     readSize,
   });
 }
