@@ -144,8 +144,8 @@ export class AltsConn extends EventEmitter {
   /**
    * Wait until plaintext is ready, then hand it up in a buffer borrowed from `pool` (the caller
    * puts it back): `buf` is exactly the `n` bytes delivered (at most `size`), and nothing else
-   * of that pool buffer shows an earlier owner's bytes (docs/spec.md §3, "The handed-out buffer"). Nothing is borrowed
-   * while waiting. Resolves null at EOF.
+   * of that pool buffer shows an earlier owner's bytes (docs/spec.md §3, "The handed-out
+   * buffer"). Nothing is borrowed while waiting. Resolves null at EOF.
    */
   readOnReady(size: number, pool: BufferPool): Promise<ReadyResult> {
     aint('size', size, 1, MAX_CLASS);
