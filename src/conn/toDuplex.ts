@@ -55,15 +55,17 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
     // Destroyed by an error: the connection failed, and a reset says so to the peer (on TCP),
     // where a graceful close would look like a complete exchange (docs/spec.md §10).
     destroy(err, cb) {
-      conn.close({ abort: err !== null });
+      conn.close({ abort: err != null });
       cb(err);
     },
   });
-  // conn.close() with no read pending: the stream ends too, without an error. A conn that closed
-  // because both directions ended through the stream is left to the stream's own autoDestroy,
-  // which keeps what the consumer has not read yet.
+  // The conn closed with no read pending: the stream ends too, with the error that failed the
+  // conn, or none after conn.close(). A pending read settles on its own and ends the stream
+  // then. A conn that closed because both directions ended through the stream is left to the
+  // stream's own autoDestroy, which keeps what the consumer has not read yet.
   conn.once('close', () => {
-    if (!(eof && finishing)) duplex.destroy();
+    if (reading || (eof && finishing)) return;
+    duplex.destroy(conn.error ?? undefined);
   });
   return duplex;
 }
