@@ -161,7 +161,9 @@ export function createServer(o: ConnOptions, onConn: ConnHandler): AltsServer {
     conns.add(conn);
     conn.on('close', forget); // 'close' comes once; one shared listener, no closure per connection
     const failed = (e: unknown): void => {
-      conn.close();
+      // A reset, not a FIN: ALTS has no close_notify, so only an abortive close tells the client
+      // that what it read is not the whole reply (docs/spec.md §10).
+      conn.close({ abort: true });
       // close() below closes every connection: a handler's read failing CLOSED then is no fault.
       if (!(closing && isAltsError(e) && e.code === 'CLOSED')) report(e);
     };

@@ -112,7 +112,6 @@ class Run {
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#timer = setTimeout(() => this.#step(this.#relay.timedOut(this.#o.timeoutMs)), this.#o.timeoutMs);
     this.#io.onReadable = () => this.#onReadable();
-    this.#io.onError = (e) => this.#step(this.#relay.fail('IO', 'the connection to the peer failed', e));
     this.#step(this.#relay.begin());
   }
 
@@ -204,7 +203,6 @@ class Run {
     this.#o.signal?.removeEventListener('abort', this.#onAbort);
     this.#io.watchReadable(false);
     this.#io.onReadable = noop;
-    this.#io.onError = noop;
     if (this.#relay.state === 'done') this.#stream?.finish();
     else this.#stream?.cancel();
     this.#stream = null;
