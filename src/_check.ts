@@ -22,6 +22,18 @@ export function aoneOf<T extends string>(name: string, v: unknown, allowed: read
     throw new RangeError(`"${name}" expected one of ${allowed.join(', ')}, got '${v}'`);
 }
 
+/** `o` is a plain options object (named `name`) whose keys are all in `allowed`. */
+export function aoptions(name: string, o: unknown, allowed: readonly string[]): asserts o is Record<string, unknown> {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`"${name}" expected object, got ${describe(o)}`);
+  const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0)
+    throw new TypeError(`"${name}" has unknown ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((k) => `"${k}"`).join(', ')}; expected ${allowed.join(', ')}`);
+}
+
+export function abool(name: string, v: unknown): asserts v is boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`"${name}" expected boolean, got ${describe(v)}`);
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (ArrayBuffer.isView(v)) return v.constructor.name;

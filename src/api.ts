@@ -48,13 +48,13 @@ function isDuplex(v: unknown): v is Duplex {
  */
 export function wrapResolved(socket: net.Socket | Duplex, c: ConnConfig): AltsConn {
   if (c.handshaker !== null) throw new TypeError('"handshaker" needs connect, createServer or altsChannelCredentials');
+  const peer = peerOf(socket);
   let keyed = c;
   if (c.keyFn !== null) {
-    const key = c.keyFn(peerOf(socket));
+    const key = c.keyFn(peer);
     checkKey(c.protocol, key);
     keyed = { ...c, key };
   }
-  const peer = peerOf(socket);
   return makeConn(readerFor(socket, c), keyed, null, peer);
 }
 
@@ -239,7 +239,9 @@ export function createServer(o: MultiConnOptions, onConn: ConnHandler): AltsServ
     conns.add(conn);
     conn.on('close', forget); // 'close' comes once; one shared listener, no closure per connection
     const failed = (e: unknown): void => {
-      conn.close();
+      // A reset, not a FIN: ALTS has no close_notify, so only an abortive close tells the client
+      // that what it read is not the whole reply (docs/spec.md §10).
+      conn.close({ abort: true });
       // close() below closes every connection: a handler's read failing CLOSED then is no fault.
       if (!(closing && isAltsError(e) && e.code === 'CLOSED')) report(e);
     };

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Stable error codes. The first nine are the public contract of DESIGN §4. */
+/** Stable error codes, all twelve public (docs/spec.md §6): a code keeps its meaning; messages may change. */
 export type AltsErrorCode =
   | 'FRAME_TOO_LARGE' // peer: a frame's len field is above 1 MiB (checked before any payload)
   | 'FRAME_TOO_SHORT' // peer: len < 4 (type) + 16 (tag)

@@ -25,6 +25,11 @@ interface TcpHandle {
 const HOW =
   'accept it with net.createServer({ pauseOnConnect: true }), or take it over in its \'connect\' listener (or pause() it right after net.connect())';
 
+/** A socket the native reader cannot take: a RangeError naming it, with the way out. */
+function unusable(why: string): RangeError {
+  return new RangeError(`"socket" ${why} (or use reader: 'stream', which takes any socket)`);
+}
+
 /** Has Node read nothing from `socket` (no byte read, none buffered, no EOF seen)? Then it can be taken over. */
 export function nothingRead(socket: net.Socket): boolean {
   return socket.bytesRead === 0 && socket.readableLength === 0 && !socket.readableEnded;
@@ -37,17 +42,17 @@ export function nothingRead(socket: net.Socket): boolean {
  */
 export function takeOverSocket(socket: net.Socket, binding: NativeBinding = loadNative()): number {
   if (!(socket instanceof net.Socket)) throw new TypeError('"socket" expected net.Socket');
-  if (socket.connecting) throw new Error(`takeOverSocket: the socket is still connecting; take it over on 'connect'`);
+  if (socket.connecting) throw unusable(`is still connecting; take it over on 'connect'`);
   const handle = (socket as unknown as { _handle?: TcpHandle | null })._handle;
   const fd = handle?.fd;
   if (socket.destroyed || typeof fd !== 'number' || fd < 0) {
-    throw new Error('takeOverSocket: the socket has no fd (destroyed, not connected, or not a POSIX stream socket)');
+    throw unusable('has no fd (destroyed, not connected, or not a POSIX stream socket)');
   }
   if (!nothingRead(socket)) {
-    throw new Error(`takeOverSocket: Node has read from this socket, so those bytes would be lost; ${HOW}`);
+    throw unusable(`has been read from by Node, so those bytes would be lost; ${HOW}`);
   }
   if (socket.writableLength > 0) {
-    throw new Error('takeOverSocket: the socket has writes queued in Node; take it over before writing');
+    throw unusable('has writes queued in Node; take it over before writing');
   }
   const dup = binding.dup(fd);
   if (dup < 0) throw ioError('dup', dup); // IO_ERROR with its errno (EMFILE: out of fds)

@@ -198,13 +198,13 @@ export function loadNative(): NativeBinding {
 }
 
 /**
- * The addon for an option that asked for it (`"reader" 'native'`): without it a RangeError
- * naming the option, the fix and the alternative, with the load error as its cause.
+ * The addon for what asked for it (`needs`: `"reader" 'native'`, or wrapFd): without it a
+ * RangeError naming that, the fix and the alternative (`instead`), with the load error as its cause.
  */
-export function requireNative(option: string, instead: string): NativeBinding {
+export function requireNative(needs: string, instead: string): NativeBinding {
   const r = attempt();
   if (r.binding !== null) return r.binding;
-  throw new RangeError(`"${option}" 'native' needs the alts_native addon, which did not load (${reason(r.error)}): ${FIX} (or use ${instead})`, {
+  throw new RangeError(`${needs} needs the alts_native addon, which did not load (${reason(r.error)}): ${FIX} (or ${instead})`, {
     cause: r.error,
   });
 }

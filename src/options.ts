@@ -6,7 +6,7 @@
  * are checked by the crypto layer's own checks (createCrypters), not again here.
  * @module
  */
-import { abytes, aint, aoneOf } from './_check.js';
+import { abytes, aint, aoneOf, aoptions } from './_check.js';
 import { DEFAULT_READ_SIZE } from './conn/AltsConn.js';
 import { createCrypters, defaultBackend, KEY_BYTES } from './crypto/index.js';
 import type { Backend, CounterStart, RecordProtocol, Side } from './crypto/types.js';
@@ -84,6 +84,8 @@ export interface ConnConfig {
   readonly counters: Readonly<CounterStart> | undefined;
   readonly pool: BufferPool;
   readonly reader: ReaderKind;
+  /** The caller named the reader: an explicit 'native' is a requirement, never switched for 'stream'. */
+  readonly readerAsked: boolean;
   readonly readSize: number;
   /** Set: run a handshake first; protocol and key come from it (`key` is empty until then). */
   readonly handshaker: ResolvedHandshaker | null;
@@ -118,17 +120,10 @@ export function defaultReader(): ReaderKind {
   return tryLoadNative() ? 'native' : 'stream';
 }
 
-function checkObject(o: unknown, allowed: readonly string[]): asserts o is Record<string, unknown> {
-  if (typeof o !== 'object' || o === null) throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
-  const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0)
-    throw new TypeError(`"options" has unknown ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((k) => `"${k}"`).join(', ')}; expected ${allowed.join(', ')}`);
-}
-
 function resolveReader(v: unknown, transport: Transport): ReaderKind {
   if (transport === 'fd') {
     if (v !== undefined) aoneOf('reader', v, ['native'] as const);
-    requireNative('reader', 'an fd');
+    requireNative('wrapFd', "use wrap(socket, { reader: 'stream' }) on a net.Socket");
     return 'native';
   }
   if (v === undefined) {
@@ -140,7 +135,7 @@ function resolveReader(v: unknown, transport: Transport): ReaderKind {
   aoneOf('reader', v, ['native', 'stream'] as const);
   if (v === 'native') {
     if (transport === 'duplex') throw new TypeError('"socket" expected net.Socket for the native reader');
-    requireNative('reader', "reader 'stream'");
+    requireNative(`"reader" 'native'`, "use reader 'stream'");
   }
   return v;
 }
@@ -150,13 +145,13 @@ function resolveReader(v: unknown, transport: Transport): ReaderKind {
  * 'channel') and returns it resolved and frozen.
  */
 export function resolveConnOptions(o: unknown, transport: Transport, role: Role = 'one'): ConnConfig {
-  checkObject(o, role === 'one' ? CONN_KEYS : MULTI_KEYS);
+  aoptions('options', o, role === 'one' ? CONN_KEYS : MULTI_KEYS);
   return resolveChecked(o as unknown as MultiConnOptions, transport, role);
 }
 
 /** Checks connect's options (the connection's, plus host and port). */
 export function resolveConnectOptions(o: unknown): ConnectConfig {
-  checkObject(o, CONNECT_KEYS);
+  aoptions('options', o, CONNECT_KEYS);
   const { host, port } = o;
   if (typeof host !== 'string') throw new TypeError(`"host" expected string, got ${typeof host}`);
   aint('port', port, 1, 65535);
@@ -215,6 +210,7 @@ function resolveChecked(o: MultiConnOptions, transport: Transport, role: Role): 
     counters: o.counters === undefined ? undefined : Object.freeze({ ...o.counters }),
     pool: o.pool ?? defaultPool(),
     reader,
+    readerAsked: o.reader !== undefined,
     readSize,
   });
 }

@@ -16,7 +16,7 @@
  * do not kill it.
  * @module
  */
-import { abytes, aint } from './_check.js';
+import { abytes, aint, aoptions } from './_check.js';
 import { createCrypters } from './crypto/index.js';
 import type { Backend } from './crypto/types.js';
 import { AltsError } from './errors.js';
@@ -83,7 +83,7 @@ class RecordProtector implements Protector {
   #error: AltsError | null = null;
 
   constructor(o: RecordOptions) {
-    if (typeof o !== 'object' || o === null) throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
+    aoptions('options', o, ['protocol', 'side', 'key', 'maxFrameSize', 'backend', 'protected', 'counters']);
     const maxFrameSize = o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     aint('maxFrameSize', maxFrameSize, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
     if (o.protected !== undefined) abytes('protected', o.protected);

@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { abytes, aint } from '../_check.js';
+import { abool, abytes, aint, aoptions } from '../_check.js';
 import { AltsError } from '../errors.js';
 import type { AltsContext } from '../handshake/handshake.js';
 import type { ReaderKind, ReadyReader } from '../io/types.js';
@@ -30,6 +30,20 @@ import { registerTestHooks } from './testHooks.js';
 import { toDuplex } from './toDuplex.js';
 
 export type { ConnEvents, ConnState, ConnStats, Wakeup } from './events.js';
+
+/** close()'s options. */
+export interface CloseOptions {
+  /** Reset the connection (on TCP the peer sees ECONNRESET, not EOF): for an ending caused by a failure. */
+  abort?: boolean;
+}
+
+function closeAbort(o: unknown): boolean {
+  if (o === undefined) return false;
+  aoptions('options', o, ['abort']);
+  if (o.abort === undefined) return false;
+  abool('abort', o.abort);
+  return o.abort;
+}
 
 export const DEFAULT_READ_SIZE = 64 * 1024;
 
@@ -144,8 +158,8 @@ export class AltsConn extends EventEmitter {
   /**
    * Wait until plaintext is ready, then hand it up in a buffer borrowed from `pool` (the caller
    * puts it back): `buf` is exactly the `n` bytes delivered (at most `size`), and nothing else
-   * of that pool buffer shows an earlier owner's bytes (docs/spec.md §6). Nothing is borrowed
-   * while waiting. Resolves null at EOF.
+   * of that pool buffer shows an earlier owner's bytes (docs/spec.md §3, "The handed-out
+   * buffer"). Nothing is borrowed while waiting. Resolves null at EOF.
    */
   readOnReady(size: number, pool: BufferPool): Promise<ReadyResult> {
     aint('size', size, 1, MAX_CLASS);
@@ -168,7 +182,7 @@ export class AltsConn extends EventEmitter {
   /** Half-close after every queued write: the peer reads EOF. Reading goes on. */
   end(): Promise<void> {
     if (this.#ending) return this.#ending;
-    if (this.#read.released) return Promise.reject(new AltsError('CLOSED', 'end after close'));
+    if (this.#read.released) return Promise.reject(this.#read.error ?? new AltsError('CLOSED', 'end after close'));
     this.#write = 'ending';
     this.#ending = new Promise((resolve, reject) =>
       this.#io.shutdownWrite((err) => {
@@ -184,9 +198,14 @@ export class AltsConn extends EventEmitter {
     return this.#ending;
   }
 
-  /** Close now: every buffer returned, a pending read rejected with CLOSED, pending writes too, the socket closed once. */
-  close(): void {
-    this.#read.close();
+  /**
+   * Close now: every buffer returned, a pending read rejected with CLOSED, pending writes too, the
+   * socket closed once. With `{ abort: true }` the close is abortive: on TCP the peer sees a reset,
+   * not EOF, so a connection ended by a failure does not look like a complete one (docs/spec.md §10).
+   */
+  close(options?: CloseOptions): void {
+    const abort = closeAbort(options);
+    this.#read.close(abort);
     this.#read.run();
   }
 

@@ -40,6 +40,8 @@ export class ReadSide {
   readonly #buf: ReadBuffer;
   /** A close that reached the conn while its loop ran: taken at the next step boundary. */
   #closeWanted = false;
+  /** A close asked to reset the connection (docs/spec.md §10): the socket is closed abortively. */
+  #abortWanted = false;
   readonly #loop: StepLoop;
 
   constructor(p: ReadSideParts) {
@@ -107,8 +109,9 @@ export class ReadSide {
    * the next step boundary, so the state change is emitted before 'close'): the pending read
    * rejects CLOSED, every buffer goes back, the socket is closed.
    */
-  close(): void {
+  close(abort = false): void {
     if (this.released) return;
+    this.#abortWanted ||= abort;
     if (!this.#loop.running) return this.#end(new AltsError('CLOSED', 'connection closed'), false);
     this.#closeWanted = true;
     this.#loop.run();
@@ -120,7 +123,7 @@ export class ReadSide {
     this.released = true;
     this.#in.stop();
     this.#buf.release();
-    this.#p.io.close(abort);
+    this.#p.io.close(abort || this.#abortWanted);
     this.#loop.queue('close');
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { Duplex } from 'node:stream';
+import { isAltsError } from '../errors.js';
 import type { BufferPool } from '../pool/BufferPool.js';
 import type { AltsConn } from './AltsConn.js';
 
@@ -12,6 +13,8 @@ const CHUNK = 64 * 1024;
 
 export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
   let reading = false;
+  let eof = false; // pushed null
+  let finishing = false; // final() called conn.end()
   const duplex: Duplex = new Duplex({
     read() {
       if (reading) return;
@@ -20,6 +23,7 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
         (r) => {
           reading = false;
           if (r === null) {
+            eof = true;
             duplex.push(null);
             return;
           }
@@ -29,7 +33,9 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
         },
         (err: Error) => {
           reading = false;
-          duplex.destroy(err);
+          // CLOSED is the caller's own close(): the stream ends as net.Socket.destroy() ends one,
+          // 'close' with no error. Only a peer or I/O failure is the stream's error.
+          duplex.destroy(isAltsError(err) && err.code === 'CLOSED' ? undefined : err);
         },
       );
     },
@@ -43,12 +49,23 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
       conn.write(data).then(() => cb(), cb);
     },
     final(cb) {
+      finishing = true;
       conn.end().then(() => cb(), cb);
     },
+    // Destroyed by an error: the connection failed, and a reset says so to the peer (on TCP),
+    // where a graceful close would look like a complete exchange (docs/spec.md §10).
     destroy(err, cb) {
-      conn.close();
+      conn.close({ abort: err != null });
       cb(err);
     },
+  });
+  // The conn closed with no read pending: the stream ends too, with the error that failed the
+  // conn, or none after conn.close(). A pending read settles on its own and ends the stream
+  // then. A conn that closed because both directions ended through the stream is left to the
+  // stream's own autoDestroy, which keeps what the consumer has not read yet.
+  conn.once('close', () => {
+    if (reading || (eof && finishing)) return;
+    duplex.destroy(conn.error ?? undefined);
   });
   return duplex;
 }

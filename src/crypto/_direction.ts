@@ -1,13 +1,12 @@
 /**
- * One direction of the two ALTS record protocols (DESIGN §1 "Record protocols"), built on any
- * AeadPrimitive, so the noble and node backends differ only in the AEAD/HMAC calls.
+ * One direction of the two ALTS record protocols (docs/spec.md §1 "Record protocols"), built on
+ * any AeadPrimitive, so the noble and node backends differ only in the AEAD/HMAC calls.
  *
  * - ALTSRP_GCM_AES128: 16-byte AES key; GCM nonce = the 12-byte counter.
- * - ALTSRP_GCM_AES128_REKEY (grpc-go aeadrekey.go, Java AesGcmHkdfAeadCrypter, C-core
- *   aes_gcm.cc): 44-byte key = 32-byte KDF key ‖ 12-byte nonce mask. AES key = the first 16
- *   bytes of HMAC-SHA256(kdf_key, counter[2..8) ‖ 0x01), i.e. counter bytes 2..7 (6 bytes);
- *   GCM nonce = counter XOR mask. The key is re-derived only when counter bytes 2..7 change:
- *   once per 2^16 frames, not per frame.
+ * - ALTSRP_GCM_AES128_REKEY: 44-byte key = 32-byte KDF key ‖ 12-byte nonce mask. AES key = the
+ *   first 16 bytes of HMAC-SHA256(kdf_key, counter bytes 2 through 7 (6 bytes) ‖ 0x01), i.e.
+ *   counter[2:8] in half-open notation; GCM nonce = counter XOR mask. The key is re-derived only
+ *   when one of those 6 bytes changes: once per 2^16 frames, not per frame.
  * No AAD: the frame header is not authenticated.
  * @module
  */
@@ -23,7 +22,7 @@ export const REKEY_KEY_BYTES = REKEY_KDF_KEY_BYTES + REKEY_MASK_BYTES; // 44
 export const KDF_COUNTER_OFFSET = 2;
 export const KDF_COUNTER_BYTES = 6;
 
-/** The rekey protocol's AES-128 key for `counter`: HMAC-SHA256(kdfKey, counter[2..8) ‖ 0x01)[0..16). */
+/** The rekey protocol's AES-128 key for `counter`: the first 16 bytes of HMAC-SHA256(kdfKey, counter bytes 2 through 7 ‖ 0x01). */
 export function rekeyAesKey(hmacSha256: AeadPrimitive['hmacSha256'], kdfKey: Uint8Array, counter: Uint8Array): Uint8Array {
   const msg = new Uint8Array(KDF_COUNTER_BYTES + 1);
   msg.set(counter.subarray(KDF_COUNTER_OFFSET, KDF_COUNTER_OFFSET + KDF_COUNTER_BYTES));
@@ -40,7 +39,7 @@ export function maskNonce(counter: Uint8Array, mask: Uint8Array, out: Uint8Array
 /**
  * A direction prepares its AES key (imports it; for the rekey protocol, derives it first) at its
  * first frame, not when it is built: a connection that waits without traffic holds no cipher
- * state, only the key bytes (DESIGN §2: nothing held while idle).
+ * state, only the key bytes: nothing is held while idle (docs/spec.md §2).
  */
 abstract class BaseCrypter implements DirectionCrypter {
   protected readonly ctr: Counter;

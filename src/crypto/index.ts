@@ -1,5 +1,5 @@
 /**
- * Crypto for the ALTS record protocol (DESIGN §1, §3): `createCrypters` builds the outbound and
+ * Crypto for the ALTS record protocol (docs/spec.md §1): `createCrypters` builds the outbound and
  * inbound DirectionCrypter of one side, on the `native` (OpenSSL EVP in the addon), `node`
  * (node:crypto) or `noble` (pure JS) backend. Without `backend` the default is `native` where
  * the addon loaded and `node` otherwise (`defaultBackend()`): every entry point (createProtector,

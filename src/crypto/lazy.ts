@@ -1,5 +1,5 @@
 /**
- * A direction built at its first use (DESIGN §2: nothing held while a connection waits). An
+ * A direction built at its first use, so nothing is held while a connection waits. An
  * idle connection's two directions are these small shells sharing one recipe: the backend's
  * factory, the protocol, the key bytes; each shell adds only its side and start index. No cipher
  * objects, no counter state, no closures. Anything that touches the direction (a frame, the

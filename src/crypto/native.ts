@@ -1,5 +1,5 @@
 /**
- * The `native` backend (DESIGN §3, §6): AES-GCM through the addon's AesGcm (native/aead.cc),
+ * The `native` backend: AES-GCM through the addon's AesGcm (native/aead.cc),
  * i.e. the EVP API of the OpenSSL inside Node, with one reusable cipher context per key: the
  * key schedule is set once, each frame sets only its IV and is sealed or opened in place, and
  * the JS→C++ call allocates nothing. A prepared key is one AesGcm; a direction keeps it until

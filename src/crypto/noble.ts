@@ -1,6 +1,6 @@
 /**
  * The `noble` backend: AES-GCM from @noble/ciphers and HMAC-SHA256 from @noble/hashes. Portable
- * pure JS, the reference the faster backends are compared against (DESIGN §3). Slow: noble
+ * pure JS, the reference the faster backends are compared against. Slow: noble
  * expands the key and builds the GHASH table on every call (≈16 µs per frame).
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The `node` backend: AES-GCM and HMAC-SHA256 from node:crypto (OpenSSL). node:crypto has no way
- * to reuse a cipher context, so each frame pays for a new one (≈4–5 µs, DESIGN §6); the key is
+ * to reuse a cipher context, so each frame pays for a new one (≈4–5 µs); the key is
  * imported once as a KeyObject. Decryption copies into `dst` only after the tag verifies.
  * @module
  */

@@ -73,7 +73,13 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
       const callCreds = callCredentials ?? grpc.CallCredentials.createEmpty();
       return {
         async connect(socket: net.Socket) {
-          const conn = await wrapForChannel(socket, config);
+          let conn: AltsConn;
+          try {
+            conn = await wrapForChannel(socket, config);
+          } catch (e) {
+            socket.destroy(); // grpc-js hands the socket over: a connector that fails closes it
+            throw e;
+          }
           try {
             onConn?.(conn);
           } catch (e) {
@@ -96,10 +102,12 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
  * grpc-js connects its socket flowing, so Node has started reading by the time the connector
  * sees it, but no bytes can have been read yet (the connector runs in the same turn as
  * 'connect'; a proxy's CONNECT exchange is the exception): the native reader takes the fd whole
- * (takeOverSocket). If Node has read bytes, or without the addon, the stream reader runs.
+ * (takeOverSocket). If Node has read bytes, the default reader falls back to the stream reader;
+ * an explicit reader: 'native' is a requirement, so the takeover's RangeError stands.
  */
 function wrapForChannel(socket: net.Socket, c: ConnConfig): Promise<AltsConn> {
-  const config = c.reader === 'native' && !nothingRead(socket) ? { ...c, reader: 'stream' as const } : c;
+  const fallBack = c.reader === 'native' && !c.readerAsked && !nothingRead(socket);
+  const config = fallBack ? { ...c, reader: 'stream' as const } : c;
   if (config.handshaker !== null) return handshakeResolved(socket, config);
   return Promise.resolve(wrapResolved(socket, config));
 }

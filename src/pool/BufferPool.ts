@@ -26,7 +26,7 @@
  *   nothing.
  * @module
  */
-import { aint } from '../_check.js';
+import { aint, aoptions } from '../_check.js';
 import { classSize, MAX_CLASS } from './sizeClass.js';
 
 export interface BufferPoolOptions {
@@ -71,7 +71,7 @@ export class BufferPool {
   readonly #waiters: Waiter[] = [];
 
   constructor(o: BufferPoolOptions = {}) {
-    if (o === null || typeof o !== 'object') throw new TypeError(`"options" expected object, got ${typeof o}`);
+    aoptions('options', o, ['budget', 'retain']);
     if (o.budget !== undefined) aint('budget', o.budget, 0, Number.MAX_SAFE_INTEGER);
     if (o.retain !== undefined) aint('retain', o.retain, 0, Number.MAX_SAFE_INTEGER);
     this.budget = o.budget ?? Infinity;

@@ -1,7 +1,6 @@
 /**
  * The ALTS record protocol's per-direction frame counter (docs/spec.md §1 "Nonce = counter",
- * "Overflow"; grpc-go credentials/alts/internal/conn/counter.go, C-core
- * tsi/alts/frame_protector/alts_counter.cc, grpc-java AltsChannelCrypter).
+ * "Counter edge"; its upstream sources are named there).
  *
  * 12 bytes, little-endian. Client→server starts at 0; server→client has byte 11 = 0x80 (the
  * side bit). A side's outbound counter starts at its own side's value, its inbound one at the
@@ -10,10 +9,10 @@
  *
  * Overflow edge: at most 2^(8n) − 1 frames per direction. Counter values 0 .. 2^(8n) − 2 are
  * used; the frame that would use 2^(8n) − 1 (all counted bytes 0xff) fails with
- * COUNTER_EXHAUSTED. This is C-core's and Java's edge. grpc-go allows one more frame (it also
- * uses the all-0xff value and fails on the wrap). A sender that stops where we stop is accepted
- * by every implementation, and a receiver that stops there rejects at worst the one frame only
- * a grpc-go peer would ever send after 2^40 − 1 (or 2^64 − 1) frames.
+ * COUNTER_EXHAUSTED: the stricter of the upstream edges (docs/spec.md §1 "Counter edge"). A
+ * sender that stops here is accepted by every implementation, and a receiver that stops here
+ * rejects at worst the one frame a more lenient peer could send after 2^40 − 1 (or 2^64 − 1)
+ * frames.
  *
  * The hot path never does bigint math: the nonce bytes are incremented in place, and the
  * exhausted flag is refreshed only when byte 0 reaches 0xff.

@@ -1,7 +1,6 @@
 /**
- * ALTS record framing (docs/spec.md §1 "Frame", "Lengths"; grpc-go conn/record.go, C-core
- * frame_protector/frame_handler.cc): len (u32 LE, counts type + ciphertext + tag) ‖ type (u32
- * LE, the whole word must be 6: strict like C-core and Java; grpc-go checks the low byte only) ‖
+ * ALTS record framing (docs/spec.md §1 "Frame", "Message type", "Lengths"; its sources there):
+ * len (u32 LE, counts type + ciphertext + tag) ‖ type (u32 LE, the whole word must be 6) ‖
  * ciphertext ‖ 16-byte tag. No AAD.
  *
  * Sans-IO and allocation-free except sealFrames: the connection parses with frameBytesAt, opens

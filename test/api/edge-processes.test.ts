@@ -34,7 +34,7 @@ describe('without the native addon', () => {
     const script = `
       import { randomBytes } from 'node:crypto';
       import net from 'node:net';
-      const { connect, createServer } = await import(${JSON.stringify(dist)});
+      const { connect, createServer, wrapFd } = await import(${JSON.stringify(dist)});
       const warnings = [];
       process.on('warning', (w) => warnings.push({ code: w.code, message: w.message }));
       const protocol = 'ALTSRP_GCM_AES128_REKEY';
@@ -66,10 +66,11 @@ describe('without the native addon', () => {
       const connectNative = await errOf(() => connect({ protocol, side: 'client', key, host: '127.0.0.1', port: plain.address().port, reader: 'native' }));
       // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
       const serverNative = await errOf(() => createServer({ protocol, side: 'server', key, unsafeSharedKey: true, reader: 'native' }, () => {}));
+      const fdNative = await errOf(() => wrapFd(0, { protocol, side: 'client', key }));
       await new Promise((r) => setImmediate(r));
       await server.close();
       plain.close();
-      console.log(JSON.stringify({ readers, warnings, connectNative, serverNative, accepted }));`;
+      console.log(JSON.stringify({ readers, warnings, connectNative, serverNative, fdNative, accepted }));`;
     const missing = join(mkdtempSync(join(tmpdir(), 'alts-no-addon-')), 'alts_native.node');
     const r = await runChild(script, { ALTS_NATIVE_ADDON: missing });
     expect(r.code, r.stderr).toBe(0);
@@ -78,6 +79,7 @@ describe('without the native addon', () => {
       warnings: { code: string; message: string }[];
       connectNative: { name: string; message: string };
       serverNative: { name: string; message: string };
+      fdNative: { name: string; message: string };
       accepted: number;
     };
     expect(new Set(out.readers)).toEqual(new Set(['stream']));
@@ -90,8 +92,11 @@ describe('without the native addon', () => {
     expect(r.stderr.match(/ALTS_NATIVE_FALLBACK/g)).toHaveLength(1);
     for (const e of [out.connectNative, out.serverNative]) {
       expect(e.name).toBe('RangeError');
-      expect(e.message).toMatch(/^"reader" 'native' needs the alts_native addon, which did not load \(not built\): run `npm rebuild alts-record`/);
+      expect(e.message).toMatch(/^"reader" 'native' needs the alts_native addon, which did not load \(not built\): run `npm rebuild alts-record`.*\(or use reader 'stream'\)$/);
     }
+    // wrapFd was given no reader: the message names wrapFd and the way out without the addon.
+    expect(out.fdNative.name).toBe('RangeError');
+    expect(out.fdNative.message).toMatch(/^wrapFd needs the alts_native addon, which did not load \(not built\): .*\(or use wrap\(socket, \{ reader: 'stream' \}\) on a net\.Socket\)$/);
     expect(out.accepted).toBe(0);
   });
 });

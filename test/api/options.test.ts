@@ -206,3 +206,20 @@ describe('createServer resolves its options once, at creation', () => {
     client.close();
   });
 });
+
+describe('BufferPool and createProtector reject unknown option names, as connect does', () => {
+  it('new BufferPool({ budgt }) is a TypeError naming the unknown option', async () => {
+    const { BufferPool } = await import('../../src/pool/BufferPool.js');
+    expect(() => new BufferPool({ budgt: 1000 } as never)).toThrow(TypeError);
+    expect(() => new BufferPool({ budgt: 1000 } as never)).toThrow(/unknown option "budgt"; expected budget, retain/);
+    expect(new BufferPool({ budget: 1000, retain: 0 }).budget).toBe(1000);
+  });
+
+  it('createProtector({ maxFramesize }) is a TypeError naming the unknown option', async () => {
+    const { createProtector } = await import('../../src/protector.js');
+    const base = { protocol: 'ALTSRP_GCM_AES128_REKEY', side: 'client', key: new Uint8Array(44) } as const;
+    expect(() => createProtector({ ...base, maxFramesize: 4096 } as never)).toThrow(TypeError);
+    expect(() => createProtector({ ...base, maxFramesize: 4096 } as never)).toThrow(/unknown option "maxFramesize"/);
+    expect(createProtector({ ...base, maxFrameSize: 4096 })).toBeDefined();
+  });
+});

@@ -16,6 +16,24 @@ import { BytesClient, type Client, rpcError, startServer, stopRig, unary } from 
 
 afterEach(stopRig);
 
+/**
+ * A client socket with bytes in Node's buffer, unread by anyone: the peer sent one frame
+ * ("early bytes") and its FIN. The peer ignores a reset (a connector that fails closes abortively).
+ */
+async function earlyBytesSocket(): Promise<{ key: Uint8Array; tcp: net.Server; socket: net.Socket }> {
+  const key = newKey();
+  const peer = createProtector({ protocol, side: 'server', key });
+  const tcp = net.createServer((s) => {
+    s.on('error', () => {});
+    s.end(peer.protect(new TextEncoder().encode('early bytes')));
+  });
+  tcp.listen(0, '127.0.0.1');
+  await once(tcp, 'listening');
+  const socket = net.connect((tcp.address() as net.AddressInfo).port, '127.0.0.1');
+  await once(socket, 'readable');
+  return { key, tcp, socket };
+}
+
 describe('altsChannelCredentials', () => {
   it('closes the conn when onConn throws, and the RPC fails UNAVAILABLE', async () => {
     const r = await startServer();
@@ -67,14 +85,21 @@ describe('altsChannelCredentials', () => {
     expect(a._equals(grpc.credentials.createInsecure())).toBe(false);
   });
 
+  it("an explicit reader: 'native' is a requirement: a socket Node has read from is a RangeError, and the socket is closed", async () => {
+    const { key, tcp, socket } = await earlyBytesSocket(); // the native reader cannot take it
+    const conns: AltsConn[] = [];
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const creds = altsChannelCredentials({ protocol, key, unsafeSharedKey: true, reader: 'native', onConn: (c) => conns.push(c) });
+    const connector = creds._createSecureConnector({ path: '127.0.0.1' }, {});
+    await expect(connector.connect(socket)).rejects.toThrow(RangeError);
+    expect(conns).toEqual([]);
+    expect(socket.destroyed).toBe(true);
+    tcp.close();
+    await once(tcp, 'close');
+  });
+
   it('falls back to the stream reader, losing nothing, when Node has already read from the socket', async () => {
-    const key = newKey();
-    const peer = createProtector({ protocol, side: 'server', key });
-    const tcp = net.createServer((s) => s.end(peer.protect(new TextEncoder().encode('early bytes'))));
-    tcp.listen(0, '127.0.0.1');
-    await once(tcp, 'listening');
-    const socket = net.connect((tcp.address() as net.AddressInfo).port, '127.0.0.1');
-    await once(socket, 'readable'); // bytes in Node's buffer, unread by anyone
+    const { key, tcp, socket } = await earlyBytesSocket();
     expect(socket.readableLength).toBeGreaterThan(0);
 
     const conns: AltsConn[] = [];

@@ -159,7 +159,7 @@ describe('BufferPool waiters', () => {
 
 describe('BufferPool argument checks name the argument', () => {
   it('options', () => {
-    expect(() => new BufferPool(null as never)).toThrow(/"options" expected object, got object/);
+    expect(() => new BufferPool(null as never)).toThrow(/"options" expected object, got null/);
     expect(() => new BufferPool(5 as never)).toThrow(/"options" expected object, got number/);
     expect(() => new BufferPool({ budget: -1 })).toThrow(/"budget"/);
     expect(() => new BufferPool({ retain: -1 })).toThrow(/"retain"/);

@@ -127,7 +127,7 @@ describe('vector file', () => {
     expect(ids.size).toBe(96);
   });
 
-  it('the rekey KDF uses counter bytes 2..7: flipping bit 15 or 64 keeps the key, bit 16 or 63 changes it', () => {
+  it('the rekey KDF uses counter bytes 2 through 7 (6 bytes): flipping bit 15 or 64 keeps the key, bit 16 or 63 changes it', () => {
     const kdf = hex(VECTORS.find((v) => v.id === 'go-rekey-3')!.key).subarray(0, 32);
     const base = hex('cafebabefacedbaddecaf888');
     const k = (n: Uint8Array) => toHex(rekeyAesKey(nodeAead.hmacSha256, kdf, n));
