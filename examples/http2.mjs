@@ -1,14 +1,15 @@
 // HTTP/2 over the ALTS record protocol: a node:http2 server and client on loopback, each end an
-// alts-record connection (readiness-based reads), talking through conn.toDuplex().
+// alts-record connection (readiness-based reads), talking through conn.toDuplex(); the key comes
+// from an ALTS handshake through the fake handshaker service (started here; loopback only).
 // Run from the package root after `npm run build`: node examples/http2.mjs (exits 0 when every
 // response arrived intact).
 import http2 from 'node:http2';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer } from 'alts-record';
+import { connect, createServer, startFakeHandshaker } from 'alts-record';
 
-const protocol = 'ALTSRP_GCM_AES128_REKEY';
-const key = randomBytes(44); // stands in for the key an ALTS handshake negotiated (one per connection)
+const fake = await startFakeHandshaker();
+const handshaker = { address: fake.address };
 const STREAMS = 8;
 const BYTES = 1024 * 1024; // per response, sent in 64 KiB writes
 
@@ -26,11 +27,11 @@ h2server.on('stream', async (stream) => {
   }
   stream.end();
 });
-const server = createServer({ protocol, side: 'server', key }, (conn) => h2server.emit('connection', conn.toDuplex()));
+const server = createServer({ handshaker }, (conn) => h2server.emit('connection', conn.toDuplex()));
 const { port } = await server.listen(0, '127.0.0.1');
 
 // Client: an HTTP/2 session whose connection is an alts-record conn.
-const conn = await connect({ protocol, side: 'client', key, host: '127.0.0.1', port });
+const conn = await connect({ handshaker, host: '127.0.0.1', port });
 const session = http2.connect(`http://127.0.0.1:${port}`, { createConnection: () => conn.toDuplex() });
 
 async function fetchOne(i) {
@@ -54,5 +55,6 @@ const closed = new Promise((resolve) => conn.once('close', resolve));
 session.close();
 await closed;
 await server.close();
+await fake.close();
 const total = got.reduce((a, b) => a + b, 0);
 console.log(`http2 over ALTS: ${STREAMS} streams, ${total / 2 ** 20} MiB intact, ${conn.stats.framesOpened} ALTS frames opened by the client (${conn.reader} reader)`);

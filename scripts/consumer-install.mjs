@@ -48,13 +48,16 @@ function example() {
   return m[1];
 }
 
-/** A fresh project with the tarball installed; returns the npm output. */
+/**
+ * A fresh project with the tarball installed, and @grpc/grpc-js (the optional peer dependency
+ * the handshake's service client needs: the Use example handshakes through the fake service).
+ */
 function consumer(name, tarball, env) {
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, type: 'module' }, null, 2));
   writeFileSync(join(dir, 'example.mjs'), example());
-  const r = run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], dir, env);
+  const r = run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball, '@grpc/grpc-js@^1.14.7'], dir, env);
   return { dir, ...r };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The public entry points: `wrap` an existing socket, `connect` to a server, `createServer`.
- * The key is what the ALTS handshake negotiated (one key, both directions; the counters' side
+ * With `handshaker`, each connection runs the ALTS handshake first (docs/handshake.md) and gets
+ * its own key; without, the caller brings the key (one key, both directions; the counters' side
  * bit keeps the directions apart). Options are resolved and checked first (options.ts).
  * @module
  */
@@ -9,7 +10,8 @@ import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { aint } from './_check.js';
 import { AltsConn } from './conn/AltsConn.js';
-import { createCrypters } from './crypto/index.js';
+import { checkKey, createCrypters } from './crypto/index.js';
+import { recordOptionsFor, runHandshake, type AltsContext } from './handshake/index.js';
 import { isAltsError } from './errors.js';
 import { NativeReader } from './io/NativeReader.js';
 import { fromNodeError } from './io/ioError.js';
@@ -17,9 +19,9 @@ import { StreamReader } from './io/StreamReader.js';
 import type { ReadyReader } from './io/types.js';
 import { loadNative } from './native.js';
 import { takeOverSocket } from './native-takeover.js';
-import { resolveConnectOptions, resolveConnOptions, type ConnConfig, type ConnectOptions, type ConnOptions } from './options.js';
+import { resolveConnectOptions, resolveConnOptions, type ConnConfig, type ConnectOptions, type ConnOptions, type MultiConnOptions } from './options.js';
 
-export { defaultPool, defaultReader, type ConnectOptions, type ConnOptions } from './options.js';
+export { defaultPool, defaultReader, type ConnectOptions, type ConnOptions, type KeyFunction, type KeyInfo, type MultiConnOptions } from './options.js';
 
 /**
  * Run the record protocol over `socket`. With the native reader the socket must be a connected
@@ -39,8 +41,53 @@ function isDuplex(v: unknown): v is Duplex {
   return typeof d?.write === 'function' && typeof d.on === 'function' && typeof d.read === 'function';
 }
 
-/** @internal `wrap` with options already resolved (createServer and the grpc connector resolve once). */
+/**
+ * @internal `wrap` with options already resolved (createServer and the grpc connector resolve
+ * once), for a config without a handshake. A key function is called here, before the socket is
+ * taken: a bad key leaves the socket as it was.
+ */
 export function wrapResolved(socket: net.Socket | Duplex, c: ConnConfig): AltsConn {
+  if (c.handshaker !== null) throw new TypeError('"handshaker" needs connect, createServer or altsChannelCredentials');
+  const peer = peerOf(socket);
+  let keyed = c;
+  if (c.keyFn !== null) {
+    const key = c.keyFn(peer);
+    checkKey(c.protocol, key);
+    keyed = { ...c, key };
+  }
+  return makeConn(readerFor(socket, c), keyed, null, peer);
+}
+
+function peerOf(socket: net.Socket | Duplex): { remoteAddress: string | undefined; remotePort: number | undefined } {
+  const s = socket as Partial<net.Socket>;
+  return { remoteAddress: s.remoteAddress, remotePort: s.remotePort };
+}
+
+/**
+ * @internal The handshake, then the record protocol, over one reader (docs/handshake.md §8): the
+ * native reader takes the fd once and carries on after the handshake; the handshake's leftover
+ * is the conn's `protected`. On failure the reader (and so the socket) is closed.
+ */
+export async function handshakeResolved(socket: net.Socket | Duplex, c: ConnConfig, signal?: AbortSignal): Promise<AltsConn> {
+  const h = c.handshaker;
+  if (h === null) throw new TypeError('"handshaker" expected');
+  const peer = peerOf(socket);
+  let reader: ReadyReader;
+  try {
+    reader = readerFor(socket, c);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
+  const outcome = await runHandshake(reader, { ...h, side: c.side, maxFrameSize: c.maxFrameSize, ...(signal && { signal }) });
+  try {
+    return makeConn(reader, { ...c, ...recordOptionsFor(c.side, outcome) }, outcome.altsContext, peer);
+  } finally {
+    outcome.key.fill(0); // the crypters hold their own copy
+  }
+}
+
+function readerFor(socket: net.Socket | Duplex, c: ConnConfig): ReadyReader {
   let reader: ReadyReader;
   if (c.reader === 'native') {
     // resolveConnOptions allows 'native' only for a net.Socket, with the addon loaded.
@@ -58,7 +105,7 @@ export function wrapResolved(socket: net.Socket | Duplex, c: ConnConfig): AltsCo
     if (socket instanceof net.Socket) socket.setNoDelay(true);
     reader = new StreamReader(socket);
   }
-  return makeConn(reader, c);
+  return reader;
 }
 
 /**
@@ -69,10 +116,11 @@ export function wrapResolved(socket: net.Socket | Duplex, c: ConnConfig): AltsCo
 export function wrapFd(fd: number, o: Omit<ConnOptions, 'reader'> & { reader?: 'native' }): AltsConn {
   aint('fd', fd, 0, 2 ** 31 - 1);
   const c = resolveConnOptions(o, 'fd');
+  if (c.keyFn !== null || c.handshaker !== null) throw new TypeError('"key" expected Uint8Array for wrapFd (one connection)');
   return makeConn(new NativeReader(loadNative(), fd), c);
 }
 
-function makeConn(reader: ReadyReader, c: ConnConfig): AltsConn {
+function makeConn(reader: ReadyReader, c: ConnConfig, altsContext: AltsContext | null = null, peer?: ReturnType<typeof peerOf>): AltsConn {
   try {
     const crypters = createCrypters({ ...c, lazy: true }); // checked already by resolveConnOptions
     return new AltsConn({
@@ -82,6 +130,8 @@ function makeConn(reader: ReadyReader, c: ConnConfig): AltsConn {
       outbound: crypters.outbound,
       maxFrameSize: c.maxFrameSize,
       readSize: c.readSize,
+      altsContext,
+      ...peer,
       ...(c.protected !== undefined && { protected: c.protected }),
     });
   } catch (e) {
@@ -91,8 +141,9 @@ function makeConn(reader: ReadyReader, c: ConnConfig): AltsConn {
 }
 
 /**
- * Connect over TCP and run the record protocol as `o.side` (normally 'client'). Every option is
- * checked before the connection is opened; a failure after it is open closes it.
+ * Connect over TCP and run the record protocol: with `handshaker`, as the client after the
+ * handshake (`o.signal` cancels it); else as `o.side` with `o.key`. Every option is checked
+ * before the connection is opened; a failure after it is open closes it.
  */
 export async function connect(o: ConnectOptions): Promise<AltsConn> {
   const c = resolveConnectOptions(o);
@@ -105,6 +156,7 @@ export async function connect(o: ConnectOptions): Promise<AltsConn> {
     socket.destroy();
     throw fromNodeError(e);
   }
+  if (c.handshaker !== null) return handshakeResolved(socket, c, c.signal);
   try {
     return wrapResolved(socket, c);
   } catch (e) {
@@ -119,6 +171,8 @@ export interface AltsServer {
   close(): Promise<void>;
   /** Connections accepted and not yet closed. */
   readonly connections: ReadonlySet<AltsConn>;
+  /** With `handshaker`: connections accepted whose handshake has not ended yet. */
+  readonly pendingHandshakes: number;
   /**
    * Errors outside the protocol of a live connection: a connection that could not be set up,
    * a handler that threw or whose promise rejected (that connection is closed). Without a
@@ -131,11 +185,14 @@ export interface AltsServer {
 export type ConnHandler = (conn: AltsConn) => void | PromiseLike<unknown>;
 
 /**
- * Accept TCP connections and run the record protocol on each as `o.side` (normally 'server').
- * The options are resolved once, here: a bad one throws now, not at the first connection.
+ * Accept TCP connections and run the record protocol on each: with `handshaker`, as the server
+ * after each connection's handshake (a failed one is reported and never reaches `onConn`); else
+ * with `o.key` as a function called per connection, or one fixed key only with
+ * `unsafeSharedKey: true`. The options are resolved once, here: a bad one throws now, not at the
+ * first connection.
  */
-export function createServer(o: ConnOptions, onConn: ConnHandler): AltsServer {
-  const c = resolveConnOptions(o, 'socket');
+export function createServer(o: MultiConnOptions, onConn: ConnHandler): AltsServer {
+  const c = resolveConnOptions(o, 'socket', 'server');
   if (typeof onConn !== 'function') throw new TypeError('"onConn" expected function');
   const conns = new Set<AltsConn>();
   let closing = false;
@@ -148,16 +205,37 @@ export function createServer(o: ConnOptions, onConn: ConnHandler): AltsServer {
     if (server.listenerCount('error') > 0) server.emit('error', err);
     else process.emitWarning(err);
   };
+  // Handshakes in progress: close() cancels them (their sockets are closed by the handshake).
+  const handshakes = new Set<AbortController>();
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    let conn: AltsConn;
-    try {
-      conn = wrapResolved(socket, c);
-    } catch (e) {
-      // One connection that could not be set up (e.g. IO_ERROR EMFILE from the takeover's dup).
-      socket.destroy();
-      report(e);
+    if (c.handshaker === null) {
+      let conn: AltsConn;
+      try {
+        conn = wrapResolved(socket, c);
+      } catch (e) {
+        // One connection that could not be set up (e.g. IO_ERROR EMFILE from the takeover's dup).
+        socket.destroy();
+        report(e);
+        return;
+      }
+      serve(conn);
       return;
     }
+    const ac = new AbortController();
+    handshakes.add(ac);
+    handshakeResolved(socket, c, ac.signal).then(
+      (conn) => {
+        handshakes.delete(ac);
+        if (closing) conn.close();
+        else serve(conn);
+      },
+      (e: unknown) => {
+        handshakes.delete(ac);
+        if (!ac.signal.aborted) report(e); // a failed handshake is one connection's setup failure
+      },
+    );
+  });
+  const serve = (conn: AltsConn): void => {
     conns.add(conn);
     conn.on('close', forget); // 'close' comes once; one shared listener, no closure per connection
     const failed = (e: unknown): void => {
@@ -175,9 +253,12 @@ export function createServer(o: ConnOptions, onConn: ConnHandler): AltsServer {
       return;
     }
     if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') (result as PromiseLike<unknown>).then(undefined, failed);
-  });
+  };
   const api: AltsServer = {
     connections: conns,
+    get pendingHandshakes() {
+      return handshakes.size;
+    },
     async listen(port, host) {
       aint('port', port, 0, 65535);
       server.listen(port, host);
@@ -186,6 +267,7 @@ export function createServer(o: ConnOptions, onConn: ConnHandler): AltsServer {
     },
     close() {
       closing = true;
+      for (const ac of handshakes) ac.abort();
       for (const conn of conns) conn.close();
       return new Promise((resolve) => server.close(() => resolve()));
     },

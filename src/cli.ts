@@ -1,13 +1,33 @@
 #!/usr/bin/env node
 /**
  * The `alts-record` command (package.json "bin"): `alts-record bench <name> [options]` runs one
- * of the benchmarks of src/bench (a benchmark, never a test), `alts-record --help`
- * says how. A usage error exits with code 2, a failed bench with 1.
+ * of the benchmarks of src/bench (a benchmark, never a test); `alts-record fake-handshaker
+ * [--listen HOST:PORT]` serves the fake handshaker service (docs/handshake.md §7) until SIGINT
+ * or SIGTERM; `alts-record --help` says how. A usage error exits with code 2, a failure with 1.
  * @module
  */
-import { parseCli, USAGE, UsageError } from './bench/args.js';
+import { parseCli, USAGE as BENCH_USAGE, UsageError } from './bench/args.js';
 
-async function main(argv: readonly string[]): Promise<number> {
+const USAGE = `${BENCH_USAGE}
+usage: alts-record fake-handshaker [--listen HOST:PORT]
+       serve the fake handshaker service on loopback (tests and demos on one machine); stop with SIGINT/SIGTERM
+`;
+
+/** Resolves undefined while the fake serves: the process lives until a signal stops it. */
+async function fakeHandshaker(argv: readonly string[]): Promise<number | undefined> {
+  const { fakeHandshakerMain, USAGE: FAKE_USAGE } = await import('./handshake/fake/cli.js');
+  try {
+    await fakeHandshakerMain(argv);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    process.stderr.write(`alts-record: ${e.message.split('\n')[0]}\n\n${FAKE_USAGE}\n`);
+    return 2;
+  }
+  return undefined;
+}
+
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  if (argv[0] === 'fake-handshaker') return fakeHandshaker(argv.slice(1));
   let args;
   try {
     args = parseCli(argv);
@@ -26,7 +46,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
   (e: unknown) => {
     process.stderr.write(`alts-record: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

@@ -1,23 +1,23 @@
 /**
- * `npm start`: a server and clients on loopback exchange data over ALTS, then sit idle with a
- * read pending on every connection. Prints throughput, the pool's bytes lent while busy and
- * while idle (0), and what a design that pins a read buffer per connection would hold.
- * Needs no configuration and ends by itself.
+ * `npm start`: a server and clients on loopback run the ALTS handshake through the fake
+ * handshaker service (started here, docs/handshake.md §7), so each connection has its own key,
+ * then exchange data over ALTS and sit idle with a read pending on every connection. Prints
+ * throughput, the pool's bytes lent while busy and while idle (0), and what a design that pins
+ * a read buffer per connection would hold. Needs no configuration and ends by itself.
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { connect, createServer, defaultReader } from './api.js';
 import type { AltsConn } from './conn/AltsConn.js';
 import { defaultBackend } from './crypto/index.js';
+import { closeHandshakerClients, startFakeHandshaker } from './handshake/index.js';
 import { BufferPool } from './pool/BufferPool.js';
 
 const CLIENTS = 64;
 const BYTES_PER_CLIENT = 4 * 1024 * 1024;
 const WRITE_SIZE = 64 * 1024;
 const PINNED_PER_CONN = 32 * 1024 + 512; // grpc-go's ALTS read buffer, held for a connection's life
-const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
-const key = randomBytes(44); // stands in for the key an ALTS handshake would negotiate
+const SERVER_ACCOUNT = 'demo-server@alts-record.invalid';
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
@@ -40,20 +40,21 @@ async function drainAndEcho(c: AltsConn): Promise<void> {
 async function main(): Promise<void> {
   const pool = new BufferPool();
   const reader = defaultReader();
-  console.log(`alts-record demo: ${CLIENTS} clients, ${protocol}, reader '${reader}', backend '${defaultBackend()}', loopback`);
+  const fake = await startFakeHandshaker(); // loopback only: its keys are computable by anyone who sees the handshake
+  const handshaker = { address: fake.address };
+  const clientOptions = { handshaker: { ...handshaker, targetServiceAccounts: [SERVER_ACCOUNT] }, host: '127.0.0.1', pool };
+  console.log(`alts-record demo: ${CLIENTS} clients, reader '${reader}', backend '${defaultBackend()}', loopback, handshakes via the fake handshaker at ${fake.address}`);
 
   const serverConns: AltsConn[] = [];
   const served: Promise<void>[] = [];
-  const server = createServer({ protocol, side: 'server', key, pool }, (c) => {
+  const server = createServer({ handshaker: { ...handshaker, localServiceAccount: SERVER_ACCOUNT }, pool }, (c) => {
     serverConns.push(c);
     served.push(drainAndEcho(c));
   });
   const { port } = await server.listen(0, '127.0.0.1');
 
   // 1. Busy: every client streams BYTES_PER_CLIENT, the server counts it.
-  const clients = await Promise.all(
-    Array.from({ length: CLIENTS }, () => connect({ protocol, side: 'client', key, host: '127.0.0.1', port, pool })),
-  );
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect({ ...clientOptions, port })));
   const chunk = randomBytes(WRITE_SIZE);
   let busyPeak = 0;
   const sampler = setInterval(() => (busyPeak = Math.max(busyPeak, pool.outstanding)), 5);
@@ -73,7 +74,10 @@ async function main(): Promise<void> {
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);
-  await Promise.all(served);
+  await Promise.all(served); // every server handler ran: both ends of every handshake are done
+  const ctx = clients[0]!.altsContext!;
+  console.log(`hands: ${clients.length} handshakes, each connection its own key (${fake.results} results from the fake, ${fake.distinctKeys} distinct keys); ` +
+    `peer ${ctx.peerServiceAccount}, ${ctx.recordProtocol}, RPC ${ctx.peerRpcVersions.maxRpcVersion?.major}.${ctx.peerRpcVersions.maxRpcVersion?.minor}`);
   const total = counts.reduce((a, b) => a + b, 0);
   if (counts.some((n) => n !== BYTES_PER_CLIENT)) throw new Error(`demo: byte counts differ: ${counts.join(',')}`);
   console.log(`busy:  ${mib(total)} client->server in ${seconds.toFixed(2)} s = ${mib(total / seconds)}/s, every byte counted`);
@@ -84,14 +88,12 @@ async function main(): Promise<void> {
   const idleServer: AltsConn[] = [];
   let allAccepted!: () => void;
   const accepted = new Promise<void>((resolve) => (allAccepted = resolve));
-  const server2 = createServer({ protocol, side: 'server', key, pool }, (c) => {
+  const server2 = createServer({ handshaker: { ...handshaker, localServiceAccount: SERVER_ACCOUNT }, pool }, (c) => {
     idleServer.push(c);
     if (idleServer.length === CLIENTS) allAccepted();
   });
   const { port: port2 } = await server2.listen(0, '127.0.0.1');
-  const idleClients = await Promise.all(
-    Array.from({ length: CLIENTS }, () => connect({ protocol, side: 'client', key, host: '127.0.0.1', port: port2, pool })),
-  );
+  const idleClients = await Promise.all(Array.from({ length: CLIENTS }, () => connect({ ...clientOptions, port: port2 })));
   await accepted;
   const all = [...idleClients, ...idleServer];
   const pendingReads = all.map((c) => c.read(new Uint8Array(1)).catch((e: Error) => e));
@@ -107,6 +109,8 @@ async function main(): Promise<void> {
   const closedCodes = new Set(settled.map((r) => (r instanceof Error ? (r as { code?: string }).code : 'resolved')));
   await server.close();
   await server2.close();
+  closeHandshakerClients();
+  await fake.close();
   console.log(`close: every pending read settled (${[...closedCodes].join(', ')}), pool bytes lent ${pool.outstanding}`);
 }
 

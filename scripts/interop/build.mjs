@@ -71,7 +71,7 @@ function buildIn(src, gopath) {
   linkAllBut(from, to, undefined);
   const peerDir = join(to, 'altsrecordpeer');
   mkdirSync(peerDir);
-  copyFileSync(join(HERE, 'peer', 'main.go'), join(peerDir, 'main.go'));
+  for (const f of readdirSync(join(HERE, 'peer'))) if (f.endsWith('.go')) copyFileSync(join(HERE, 'peer', f), join(peerDir, f));
   mkdirSync(OUT, { recursive: true });
   const bin = join(OUT, 'altsrecordpeer');
   execFileSync('go', ['build', '-o', bin, PEER_PKG], {

@@ -2,31 +2,35 @@
 /**
  * npm run interop (docs/handshake.md §9): grpc-go 1.33.3's own ALTS handshaker client and record
  * layer against alts-record, both through alts-record's fake handshaker service, over loopback
- * TCP. Three runs:
+ * TCP. Five runs:
  *   go-pair      a Go client and a Go server (grpc-go against the fake alone)
- *   node→go      alts-record's client (native reader) with a Go server
- *   go→node      a Go client with alts-record's server (native reader)
+ *   node→go      alts-record's connect({ handshaker }) (native reader) with a Go server
+ *   go→node      a Go client with alts-record's createServer({ handshaker }) (native reader)
  * Each: the handshake, then one message each way over the record layer, then 256 KiB each way
- * (grpc-go's 4 KiB frames into our reader, our 16 KiB frames into grpc-go's). Prints one JSON line per
- * run and exits 1 if any failed. Needs the build (npm run build) and Debian's golang-go and
- * golang-google-grpc-dev.
+ * (grpc-go's 4 KiB frames into our reader, our 16 KiB frames into grpc-go's). Then gRPC itself,
+ * the standard health service (Check unary, Watch server-streaming) both ways:
+ *   grpc go→node a grpc-go client (its ALTS handshaker and record layer as TransportCredentials)
+ *                with a grpc-js server fed by createServer({ handshaker }) through AltsPeers
+ *   grpc node→go a grpc-js client on altsChannelCredentials({ handshaker }) with a grpc-go server
+ * Prints one JSON line per run and exits 1 if any failed. Needs the build (npm run build) and
+ * Debian's golang-go and golang-google-grpc-dev.
  * @module
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { buildPeer } from './build.mjs';
 
 const dist = (p) => import(new URL(`../../dist/${p}`, import.meta.url).href);
-const [{ startFakeHandshaker }, { DEFAULT_IDENTITY }, { runHandshake }, { resolveHandshaker }, { closeHandshakerClients }, { NativeReader }, { loadNative }, { takeOverSocket }, { AltsConn }, { createCrypters }, { BufferPool }] =
-  await Promise.all(
-    ['handshake/fake/server.js', 'handshake/fake/session.js', 'handshake/handshake.js', 'handshake/options.js', 'handshake/service.js', 'io/NativeReader.js', 'native.js', 'native-takeover.js', 'conn/AltsConn.js', 'crypto/index.js', 'pool/BufferPool.js'].map(dist),
-  );
+const [{ startFakeHandshaker }, { DEFAULT_IDENTITY }, { closeHandshakerClients }] = await Promise.all(
+  ['handshake/fake/server.js', 'handshake/fake/session.js', 'handshake/service.js'].map(dist),
+);
+
+const [{ connect, createServer }, { AltsPeers, altsChannelCredentials }] = await Promise.all(['api.js', 'integrations/grpc.js'].map(dist));
+const grpc = (await import('@grpc/grpc-js')).default;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const pool = new BufferPool();
 
 /** Spawn the Go peer; its stdout lines, one JSON value each, as an async iterator. */
 function peer(bin, args) {
@@ -34,6 +38,7 @@ function peer(bin, args) {
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const exited = once(child, 'exit').then(([code]) => code);
   return {
+    kill: () => child.kill('SIGTERM'),
     next: async () => {
       const r = await lines.next();
       if (r.done) throw new Error(`the Go peer ended (exit ${await exited}) without the line expected`);
@@ -41,12 +46,6 @@ function peer(bin, args) {
     },
     exited,
   };
-}
-
-/** The record connection over the reader the handshake used, starting from its leftover. */
-function connOver(reader, side, hs) {
-  const { inbound, outbound } = createCrypters({ protocol: hs.recordProtocol, side, key: hs.key });
-  return new AltsConn({ reader, pool, inbound, outbound, maxFrameSize: hs.maxFrameSize, protected: hs.leftover });
 }
 
 /** The Go peer's bulk pattern: byte i = i*7 mod 251, 256 KiB. */
@@ -94,12 +93,8 @@ async function nodeToGo(bin, address) {
   const p = peer(bin, ['-mode', 'server', '-handshaker', address]);
   const { listening } = await p.next();
   const [host, port] = [listening.slice(0, listening.lastIndexOf(':')), Number(listening.slice(listening.lastIndexOf(':') + 1))];
-  const socket = net.connect({ host, port });
-  socket.pause();
-  await once(socket, 'connect');
-  const reader = new NativeReader(loadNative(), takeOverSocket(socket));
-  const hs = await runHandshake(reader, { ...resolveHandshaker({ address, targetServiceAccounts: [DEFAULT_IDENTITY.server] }), side: 'client', maxFrameSize: 16384 });
-  const conn = connOver(reader, 'client', hs);
+  const conn = await connect({ host, port, reader: 'native', handshaker: { address, targetServiceAccounts: [DEFAULT_IDENTITY.server] } });
+  const hs = { altsContext: conn.altsContext };
   await conn.write(enc.encode('ping from node client'));
   const reply = await readText(conn);
   await conn.write(BULK);
@@ -114,27 +109,26 @@ async function nodeToGo(bin, address) {
     'node sees the go server': hs.altsContext.peerServiceAccount === g.localServiceAccount,
     'go sees the node client': g.peerServiceAccount === hs.altsContext.localServiceAccount,
     'go peer rpc 2.1': g.peerRpcMax === '2.1',
+    'native reader': conn.reader === 'native',
     'peer exit 0': (await p.exited) === 0,
   });
 }
 
 async function goToNode(bin, address) {
-  const server = net.createServer({ pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const p = peer(bin, ['-mode', 'client', '-handshaker', address, '-connect', `127.0.0.1:${server.address().port}`]);
-  const [socket] = await accepted;
-  server.close();
-  const reader = new NativeReader(loadNative(), takeOverSocket(socket));
-  const hs = await runHandshake(reader, { ...resolveHandshaker({ address }), side: 'server', maxFrameSize: 16384 });
-  const conn = connOver(reader, 'server', hs);
+  let accepted;
+  const first = new Promise((resolve) => (accepted = resolve));
+  const server = createServer({ handshaker: { address }, reader: 'native' }, (c) => accepted(c));
+  const { port } = await server.listen(0, '127.0.0.1');
+  const p = peer(bin, ['-mode', 'client', '-handshaker', address, '-connect', `127.0.0.1:${port}`]);
+  const conn = await first;
+  const hs = { altsContext: conn.altsContext, maxFrameSize: 16384 };
   const got = await readText(conn);
   await conn.write(enc.encode(`pong: ${got}`));
   const bulk = await readExactly(conn, BULK.length);
   await conn.write(bulk);
   const g = await p.next();
   conn.close();
+  await server.close();
   return check('go→node', {
     'node read ping': got === 'ping from go client',
     'go read pong': g.read === 'pong: ping from go client',
@@ -142,8 +136,78 @@ async function goToNode(bin, address) {
     'bulk intact at go (after our frames)': g.bulkIntact === true,
     'node sees the go client': hs.altsContext.peerServiceAccount === g.localServiceAccount,
     'go sees the node server': g.peerServiceAccount === hs.altsContext.localServiceAccount,
-    'frame size for a peer that announced none': hs.maxFrameSize === 16384,
     'peer exit 0': (await p.exited) === 0,
+  });
+}
+
+// grpc.health.v1.Health on raw bytes: HealthCheckRequest is ignored, HealthCheckResponse{status: SERVING} is 08 01.
+const raw = { serialize: (b) => b, deserialize: (b) => b };
+const method = (name, responseStream) => ({ path: `/grpc.health.v1.Health/${name}`, requestStream: false, responseStream,
+  requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize });
+const Health = { Check: method('Check', false), Watch: method('Watch', true) };
+const SERVING = Buffer.from([0x08, 0x01]);
+const statusOf = (b) => (b.length === 2 && b[0] === 0x08 ? ['UNKNOWN', 'SERVING', 'NOT_SERVING'][b[1]] : `bytes ${b.toString('hex')}`);
+
+async function grpcGoToNode(bin, address) {
+  const g = new grpc.Server();
+  const peers = new AltsPeers(g.createConnectionInjector(grpc.ServerCredentials.createInsecure()));
+  const callers = [];
+  g.addService(Health, {
+    Check: (call, done) => {
+      callers.push(peers.contextOf(call)?.peerServiceAccount);
+      done(null, SERVING);
+    },
+    Watch: (call) => {
+      callers.push(peers.contextOf(call)?.peerServiceAccount);
+      call.write(SERVING); // and stays open, as a health watch does, until the client goes
+      call.on('cancelled', () => call.end());
+    },
+  });
+  const serverConns = [];
+  const server = createServer({ handshaker: { address, localServiceAccount: DEFAULT_IDENTITY.server }, reader: 'native' }, (c) => {
+    serverConns.push(c);
+    peers.inject(c);
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const p = peer(bin, ['-mode', 'grpc-client', '-handshaker', address, '-connect', `127.0.0.1:${port}`, '-target', DEFAULT_IDENTITY.server]);
+  const r = await p.next();
+  const code = await p.exited;
+  g.forceShutdown();
+  await server.close();
+  return check('grpc go→node', {
+    'Check SERVING (unary)': r.check === 'SERVING',
+    'Watch SERVING (streaming)': r.watch === 'SERVING',
+    'go sees the node server': r.peerServiceAccount === DEFAULT_IDENTITY.server,
+    'the node handlers see the go client': callers.length === 2 && callers.every((c) => c === r.localServiceAccount),
+    'native reader': serverConns.length > 0 && serverConns.every((c) => c.reader === 'native'),
+    'peer exit 0': code === 0,
+  });
+}
+
+async function grpcNodeToGo(bin, address) {
+  const p = peer(bin, ['-mode', 'grpc-server', '-handshaker', address]);
+  const { listening } = await p.next();
+  const conns = [];
+  const creds = altsChannelCredentials({ handshaker: { address, targetServiceAccounts: [DEFAULT_IDENTITY.server] }, onConn: (c) => conns.push(c) });
+  const Client = grpc.makeGenericClientConstructor(Health, 'Health');
+  const client = new Client(listening, creds);
+  const deadline = Date.now() + 20_000;
+  const check1 = await new Promise((resolve, reject) => client.Check(Buffer.alloc(0), { deadline }, (e, b) => (e ? reject(e) : resolve(b))));
+  const watch = client.Watch(Buffer.alloc(0), { deadline });
+  const [first] = await once(watch, 'data');
+  watch.on('error', () => {}); // the cancel below ends it with CANCELLED
+  watch.cancel();
+  const s = await p.next();
+  client.close();
+  const [conn] = conns;
+  p.kill();
+  await p.exited;
+  return check('grpc node→go', {
+    'Check SERVING (unary)': statusOf(check1) === 'SERVING',
+    'Watch SERVING (streaming)': statusOf(first) === 'SERVING',
+    'node sees the go server': conn?.altsContext?.peerServiceAccount === s.localServiceAccount,
+    'go sees the node client': s.peerServiceAccount === conn?.altsContext?.localServiceAccount && s.peerServiceAccount !== '',
+    'rekey protocol': s.recordProtocol === 'ALTSRP_GCM_AES128_REKEY',
   });
 }
 
@@ -156,7 +220,7 @@ try {
 }
 const fake = await startFakeHandshaker();
 let ok = true;
-for (const run of [goPair, nodeToGo, goToNode]) {
+for (const run of [goPair, nodeToGo, goToNode, grpcGoToNode, grpcNodeToGo]) {
   try {
     ok = (await run(bin, fake.address)) && ok;
   } catch (e) {

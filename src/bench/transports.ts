@@ -147,7 +147,8 @@ export async function listen(
   o: { pool?: BufferPool; onAlts?: (c: AltsConn) => void; onSocket?: (s: net.Socket) => void } = {},
 ): Promise<Listener> {
   if (s.kind === 'alts') {
-    const server = createServer(altsOptions(s, 'server', o.pool), (c) => (o.onAlts ? o.onAlts(c) : onConn(altsEndpoint(c))));
+    const server = // unsafeSharedKey: a benchmark of the record layer alone, every connection on one key (loopback only).
+    createServer({ ...altsOptions(s, 'server', o.pool), unsafeSharedKey: true }, (c) => (o.onAlts ? o.onAlts(c) : onConn(altsEndpoint(c))));
     const { port } = await server.listen(0, '127.0.0.1');
     return { port, close: () => server.close() };
   }

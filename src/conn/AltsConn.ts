@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { abool, abytes, aint, aoptions } from '../_check.js';
 import { AltsError } from '../errors.js';
+import type { AltsContext } from '../handshake/handshake.js';
 import type { ReaderKind, ReadyReader } from '../io/types.js';
 import type { BufferPool } from '../pool/BufferPool.js';
 import { classSize, MAX_CLASS } from '../pool/sizeClass.js';
@@ -56,6 +57,11 @@ export interface ConnParts {
   readSize?: number;
   /** Bytes the handshake already read: the start of the record stream. */
   protected?: Uint8Array;
+  /** What the handshake established; null when the caller brought the key. */
+  altsContext?: AltsContext | null;
+  /** The TCP peer, where the transport had one when the conn was made. */
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
 }
 
 export interface AltsConn {
@@ -67,6 +73,11 @@ export interface AltsConn {
 
 export class AltsConn extends EventEmitter {
   readonly reader: ReaderKind;
+  /** The handshake's result (peer identity, protocols, RPC versions); null without a handshake. */
+  readonly altsContext: AltsContext | null;
+  /** The TCP peer's address and port, where known (read before the native reader took the fd). */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
   readonly stats: ConnStats = {
     wakeups: 0,
     spuriousWakeups: 0,
@@ -90,6 +101,9 @@ export class AltsConn extends EventEmitter {
     super();
     this.#io = parts.reader;
     this.reader = parts.reader.kind;
+    this.altsContext = parts.altsContext ?? null;
+    this.remoteAddress = parts.remoteAddress;
+    this.remotePort = parts.remotePort;
     this.#pool = parts.pool;
     this.#outbound = parts.outbound;
     this.#maxFrameSize = parts.maxFrameSize;

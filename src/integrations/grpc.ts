@@ -7,8 +7,9 @@
  * (grpc-js >= 1.13, PR grpc/grpc-node#2855): grpc-js's own extension point for its TLS and xDS
  * credentials, underscore-named and not covered by the public API promise, so a grpc-js minor
  * release may change it (1.13 already did once). Verified on 1.14.7.
- * Server side needs nothing here: `Server#createConnectionInjector` (gRFC L114, public since
- * 1.11) takes any Duplex, so `createServer(o, (c) => injector.injectConnection(c.toDuplex()))`.
+ * Server side: `Server#createConnectionInjector` (gRFC L114, public since 1.11) takes any
+ * Duplex, so `createServer(o, (c) => injector.injectConnection(c.toDuplex()))`; `AltsPeers`
+ * does the same and lets a handler find the connection's `altsContext` from its call.
  *
  * grpc-js is an optional peer dependency, loaded on first use: `alts-record` itself never needs it.
  * @module
@@ -16,14 +17,15 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
-import { wrapResolved } from '../api.js';
+import { handshakeResolved, wrapResolved } from '../api.js';
+import type { AltsContext } from '../handshake/handshake.js';
 import type { AltsConn } from '../conn/AltsConn.js';
 import { nothingRead } from '../native-takeover.js';
 import type { Side } from '../crypto/types.js';
-import { resolveConnOptions, type ConnConfig, type ConnOptions } from '../options.js';
+import { resolveConnOptions, type ConnConfig, type MultiConnOptions } from '../options.js';
 
-export interface AltsChannelOptions extends Omit<ConnOptions, 'side'> {
-  /** The side this channel speaks as. Default 'client'. */
+export interface AltsChannelOptions extends Omit<MultiConnOptions, 'side'> {
+  /** Without `handshaker`: the side this channel speaks as. Default 'client'. */
   side?: Side;
   /** Called with each connection the channel opens (for stats, or to watch it close). */
   onConn?: (conn: AltsConn) => void;
@@ -46,16 +48,18 @@ function loadGrpc(): GrpcModule {
 }
 
 /**
- * ChannelCredentials that run every connection of the channel over the ALTS record protocol
- * with `o.key` (what a handshake would have negotiated). `_isSecure()` is true, so call
- * credentials compose with it and the HTTP/2 :scheme is https, as grpc-go sends over ALTS.
+ * ChannelCredentials that run every connection of the channel over the ALTS record protocol:
+ * with `o.handshaker`, a client handshake per connection (each its own key); else with `o.key`
+ * as a function called per connection, or one fixed key only with `unsafeSharedKey: true`.
+ * `_isSecure()` is true, so call credentials compose with it and the HTTP/2 :scheme is https,
+ * as grpc-go sends over ALTS.
  */
 export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCredentials {
   if (o === null || typeof o !== 'object') throw new TypeError(`"options" expected object, got ${o === null ? 'null' : typeof o}`);
   if (o.onConn !== undefined && typeof o.onConn !== 'function') throw new TypeError('"onConn" expected function');
   const { onConn, ...rest } = o;
   // Resolved once: a bad option fails here, not on every reconnect.
-  const config = resolveConnOptions({ ...rest, side: o.side ?? 'client' }, 'socket');
+  const config = resolveConnOptions(rest.handshaker === undefined ? { ...rest, side: o.side ?? 'client' } : rest, 'socket', 'channel');
   const grpc = loadGrpc();
 
   class AltsChannelCredentials extends grpc.ChannelCredentials {
@@ -71,7 +75,7 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
         async connect(socket: net.Socket) {
           let conn: AltsConn;
           try {
-            conn = wrapForChannel(socket, config);
+            conn = await wrapForChannel(socket, config);
           } catch (e) {
             socket.destroy(); // grpc-js hands the socket over: a connector that fails closes it
             throw e;
@@ -101,7 +105,65 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
  * (takeOverSocket). If Node has read bytes, the default reader falls back to the stream reader;
  * an explicit reader: 'native' is a requirement, so the takeover's RangeError stands.
  */
-function wrapForChannel(socket: net.Socket, c: ConnConfig): AltsConn {
+function wrapForChannel(socket: net.Socket, c: ConnConfig): Promise<AltsConn> {
   const fallBack = c.reader === 'native' && !c.readerAsked && !nothingRead(socket);
-  return wrapResolved(socket, fallBack ? { ...c, reader: 'stream' } : c);
+  const config = fallBack ? { ...c, reader: 'stream' as const } : c;
+  if (config.handshaker !== null) return handshakeResolved(socket, config);
+  return Promise.resolve(wrapResolved(socket, config));
+}
+
+/**
+ * A grpc-js server's connections over ALTS: `inject(conn)` hands the conn's Duplex to the
+ * injector, and `contextOf(call)` finds that conn's `altsContext` (the peer's service account,
+ * protocols, RPC versions) from a handler's call.
+ *
+ * grpc-js has no public way from a call to the connection it came in on, and `call.getPeer()`
+ * is 'unknown' for an injected Duplex (node:http2 wraps it in a socket with no peer address).
+ * So `contextOf` follows grpc-js's own objects from the call to its HTTP/2 session and the Duplex
+ * under it: `call.call` (and each interceptor's `nextCall`) down to the call holding the http2
+ * stream, `stream.session.socket.stream`. Those are grpc-js and node:http2 internals, not their
+ * public API, like the channel's `_createSecureConnector` hook (verified on grpc-js 1.14.7);
+ * where they differ, `contextOf` returns null rather than guess.
+ */
+export class AltsPeers {
+  readonly #injector: Grpc.ConnectionInjector;
+  readonly #conns = new WeakMap<object, AltsConn>();
+
+  constructor(injector: Grpc.ConnectionInjector) {
+    if (typeof (injector as Partial<Grpc.ConnectionInjector> | null)?.injectConnection !== 'function')
+      throw new TypeError('"injector" expected a grpc-js ConnectionInjector (server.createConnectionInjector(credentials))');
+    this.#injector = injector;
+  }
+
+  /** Serve `conn` on the injector's server, remembered (weakly) by its Duplex. */
+  inject(conn: AltsConn): void {
+    const duplex = conn.toDuplex();
+    this.#conns.set(duplex, conn);
+    this.#injector.injectConnection(duplex);
+  }
+
+  /** The ALTS context of the connection `call` came in on; null if unknown or without a handshake. */
+  contextOf(call: object): AltsContext | null {
+    const duplex = transportOf(call);
+    return (duplex !== null && this.#conns.get(duplex)?.altsContext) || null;
+  }
+}
+
+interface CallInternals {
+  call?: unknown;
+  nextCall?: unknown;
+  stream?: { session?: { socket?: { stream?: unknown } } };
+}
+
+/** The Duplex a grpc-js server call arrived on (see AltsPeers), or null. */
+function transportOf(call: object): object | null {
+  let c = (call as CallInternals).call as CallInternals | undefined;
+  for (let depth = 0; c !== null && typeof c === 'object' && depth < 32; depth++) {
+    if (c.stream !== undefined) {
+      const d = c.stream?.session?.socket?.stream;
+      return typeof d === 'object' && d !== null ? d : null;
+    }
+    c = c.nextCall as CallInternals | undefined;
+  }
+  return null;
 }

@@ -39,7 +39,8 @@ describe('without the native addon', () => {
       process.on('warning', (w) => warnings.push({ code: w.code, message: w.message }));
       const protocol = 'ALTSRP_GCM_AES128_REKEY';
       const key = randomBytes(44);
-      const server = createServer({ protocol, side: 'server', key }, async (c) => {
+      // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+      const server = createServer({ protocol, side: 'server', key, unsafeSharedKey: true }, async (c) => {
         try {
           const b = new Uint8Array(64);
           for (let n; (n = await c.read(b)) > 0; ) await c.write(b.subarray(0, n));
@@ -63,7 +64,8 @@ describe('without the native addon', () => {
       await new Promise((r) => plain.on('listening', r));
       const errOf = async (f) => { try { await f(); return null; } catch (e) { return { name: e.constructor.name, message: e.message }; } };
       const connectNative = await errOf(() => connect({ protocol, side: 'client', key, host: '127.0.0.1', port: plain.address().port, reader: 'native' }));
-      const serverNative = await errOf(() => createServer({ protocol, side: 'server', key, reader: 'native' }, () => {}));
+      // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+      const serverNative = await errOf(() => createServer({ protocol, side: 'server', key, unsafeSharedKey: true, reader: 'native' }, () => {}));
       const fdNative = await errOf(() => wrapFd(0, { protocol, side: 'client', key }));
       await new Promise((r) => setImmediate(r));
       await server.close();

@@ -84,7 +84,8 @@ async function clientEnd(port: number): Promise<string> {
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function serve(handler: ConnHandler, onError?: (e: Error) => void) {
-  const server = createServer({ protocol, side: 'server', key }, handler);
+  // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+  const server = createServer({ protocol, side: 'server', key, unsafeSharedKey: true }, handler);
   if (onError) server.on('error', onError);
   const { port } = await server.listen(0, '127.0.0.1');
   return { server, port };

@@ -109,7 +109,8 @@ describe('conn-level I/O errors (fault: io)', () => {
     const key = keyFor('ALTSRP_GCM_AES128_REKEY');
     let onConn!: (c: AltsConn) => void;
     const accepted = new Promise<AltsConn>((resolve) => (onConn = resolve));
-    const server = createServer({ protocol: 'ALTSRP_GCM_AES128_REKEY', side: 'server', key, pool, reader: 'native' }, (c) => onConn(c));
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const server = createServer({ protocol: 'ALTSRP_GCM_AES128_REKEY', side: 'server', key, unsafeSharedKey: true, pool, reader: 'native' }, (c) => onConn(c));
     const { port } = await server.listen(0, '127.0.0.1');
     const raw = net.connect({ port, host: '127.0.0.1' });
     await once(raw, 'connect');

@@ -78,11 +78,14 @@ describe('paths', () => {
   });
 
   it('createServer checks the key up front and forwards errors', async () => {
-    expect(() => createServer({ protocol: 'ALTSRP_GCM_AES128', side: 'server', key: new Uint8Array(3) }, () => {})).toThrow(
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    expect(() => createServer({ protocol: 'ALTSRP_GCM_AES128', side: 'server', key: new Uint8Array(3), unsafeSharedKey: true }, () => {})).toThrow(
       expect.objectContaining({ code: 'BAD_KEY' }),
     );
-    expect(() => createServer({ protocol: 'ALTSRP_GCM_AES128', side: 'server', key: new Uint8Array(16) }, 'x' as never)).toThrow(TypeError);
-    const server = createServer({ protocol: 'ALTSRP_GCM_AES128', side: 'server', key: new Uint8Array(16) }, () => {});
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    expect(() => createServer({ protocol: 'ALTSRP_GCM_AES128', side: 'server', key: new Uint8Array(16), unsafeSharedKey: true }, 'x' as never)).toThrow(TypeError);
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const server = createServer({ protocol: 'ALTSRP_GCM_AES128', side: 'server', key: new Uint8Array(16), unsafeSharedKey: true }, () => {});
     const seen = new Promise((resolve) => server.on('error', resolve));
     expect(server.on('error', () => {})).toBe(server);
     (server as unknown as { listen: (p: number, h: string) => Promise<unknown> }).listen(0, '127.0.0.1');

@@ -12,7 +12,8 @@ import { bytes, keyFor, readExactly } from './harness.js';
 const SERVER = `
 import { createServer } from 'alts-record';
 const [protocol, keyHex] = process.argv.slice(1);
-const server = createServer({ protocol, side: 'server', key: Buffer.from(keyHex, 'hex') }, async (c) => {
+// unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+const server = createServer({ protocol, side: 'server', key: Buffer.from(keyHex, 'hex'), unsafeSharedKey: true }, async (c) => {
   const into = new Uint8Array(65536);
   for (;;) {
     const n = await c.read(into);

@@ -91,7 +91,8 @@ export async function startServer(): Promise<Rig> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const serverConns: AltsConn[] = [];
   const closes: Promise<void>[] = [];
-  const alts = createServer({ protocol, side: 'server', key, pool: serverPool }, (conn) => {
+  // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+  const alts = createServer({ protocol, side: 'server', key, unsafeSharedKey: true, pool: serverPool }, (conn) => {
     serverConns.push(conn);
     closes.push(closeOf(conn));
     injector.injectConnection(conn.toDuplex());
@@ -124,6 +125,8 @@ export function altsClient(r: Rig, o: Partial<AltsChannelOptions> & { key?: Uint
   const creds = altsChannelCredentials({
     protocol,
     key: r.key,
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    unsafeSharedKey: true,
     ...o,
     onConn: (c) => {
       conns.push(c);

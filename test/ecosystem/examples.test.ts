@@ -56,7 +56,7 @@ describe('README snippets', () => {
   it.each([
     ['Use', 0, /^echoed "hello" over the (native|stream) reader\n$/],
     ['HTTP/2', 1, /^hello over HTTP\/2 over ALTS\n$/],
-    ['gRPC', 2, /^hello, ALTS\n$/],
+    ['gRPC', 2, /^hello, ALTS \(caller@example\.test\)\n$/],
   ])('the %s snippet runs as pasted and ends by itself', async (_name, i, out) => {
     const { code, stdout, stderr } = await run('', snippets[i]);
     expect(stderr).toBe('');

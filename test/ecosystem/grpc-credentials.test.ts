@@ -41,6 +41,8 @@ describe('altsChannelCredentials', () => {
     const creds = altsChannelCredentials({
       protocol,
       key: r.key,
+      // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+      unsafeSharedKey: true,
       onConn: (c) => {
         conns.push(c);
         r.closes.push(closeOf(c));
@@ -58,11 +60,14 @@ describe('altsChannelCredentials', () => {
 
   it('checks its options: types, and the key before any connection', () => {
     expect(() => altsChannelCredentials(null as never)).toThrow(TypeError);
-    expect(() => altsChannelCredentials({ protocol, key: newKey(), onConn: 1 as never })).toThrow(TypeError);
-    expect(() => altsChannelCredentials({ protocol, key: newKey(), reader: 'poll' as never })).toThrow(RangeError);
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    expect(() => altsChannelCredentials({ protocol, key: newKey(), unsafeSharedKey: true, onConn: 1 as never })).toThrow(TypeError);
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    expect(() => altsChannelCredentials({ protocol, key: newKey(), unsafeSharedKey: true, reader: 'poll' as never })).toThrow(RangeError);
     let err: unknown = null;
     try {
-      altsChannelCredentials({ protocol, key: new Uint8Array(16) });
+      // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+      altsChannelCredentials({ protocol, key: new Uint8Array(16), unsafeSharedKey: true });
     } catch (e) {
       err = e;
     }
@@ -70,8 +75,10 @@ describe('altsChannelCredentials', () => {
   });
 
   it('is secure (composes with call credentials) and equal only to itself', () => {
-    const a = altsChannelCredentials({ protocol, key: newKey() });
-    const b = altsChannelCredentials({ protocol, key: newKey() });
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const a = altsChannelCredentials({ protocol, key: newKey(), unsafeSharedKey: true });
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const b = altsChannelCredentials({ protocol, key: newKey(), unsafeSharedKey: true });
     expect(a._isSecure()).toBe(true);
     expect(a._equals(a)).toBe(true);
     expect(a._equals(b)).toBe(false);
@@ -81,7 +88,8 @@ describe('altsChannelCredentials', () => {
   it("an explicit reader: 'native' is a requirement: a socket Node has read from is a RangeError, and the socket is closed", async () => {
     const { key, tcp, socket } = await earlyBytesSocket(); // the native reader cannot take it
     const conns: AltsConn[] = [];
-    const creds = altsChannelCredentials({ protocol, key, reader: 'native', onConn: (c) => conns.push(c) });
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const creds = altsChannelCredentials({ protocol, key, unsafeSharedKey: true, reader: 'native', onConn: (c) => conns.push(c) });
     const connector = creds._createSecureConnector({ path: '127.0.0.1' }, {});
     await expect(connector.connect(socket)).rejects.toThrow(RangeError);
     expect(conns).toEqual([]);
@@ -95,7 +103,8 @@ describe('altsChannelCredentials', () => {
     expect(socket.readableLength).toBeGreaterThan(0);
 
     const conns: AltsConn[] = [];
-    const creds = altsChannelCredentials({ protocol, key, onConn: (c) => conns.push(c) });
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const creds = altsChannelCredentials({ protocol, key, unsafeSharedKey: true, onConn: (c) => conns.push(c) });
     const connector = creds._createSecureConnector({ path: '127.0.0.1' }, {});
     await connector.waitForReady();
     expect(connector.getCallCredentials()).toBeInstanceOf(grpc.CallCredentials);

@@ -100,7 +100,8 @@ describe('node:http2 over alts-record (native reader, loopback TCP)', () => {
     h2.on('session', (s: http2.ServerHttp2Session) => sessionsClosed.push(once(s, 'close')));
     const serverConns: AltsConn[] = [];
     const closes: Promise<void>[] = [];
-    const server = createServer({ protocol, side: 'server', key, pool: serverPool }, (conn) => {
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const server = createServer({ protocol, side: 'server', key, unsafeSharedKey: true, pool: serverPool }, (conn) => {
       serverConns.push(conn);
       closes.push(closeOf(conn));
       h2.emit('connection', conn.toDuplex());
@@ -146,7 +147,8 @@ describe('node:http2 over alts-record (native reader, loopback TCP)', () => {
     const { h2 } = h2App(1);
     const serverConns: AltsConn[] = [];
     const closes: Promise<void>[] = [];
-    const server = createServer({ protocol, side: 'server', key, pool }, (conn) => {
+    // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
+    const server = createServer({ protocol, side: 'server', key, unsafeSharedKey: true, pool }, (conn) => {
       serverConns.push(conn);
       closes.push(closeOf(conn));
       h2.emit('connection', conn.toDuplex());

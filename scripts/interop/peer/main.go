@@ -172,7 +172,7 @@ func server(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) report {
 }
 
 func main() {
-	mode := flag.String("mode", "pair", "pair | client | server")
+	mode := flag.String("mode", "pair", "pair | client | server | grpc-client | grpc-server")
 	hsAddr := flag.String("handshaker", "", "handshaker service HOST:PORT")
 	listen := flag.String("listen", "127.0.0.1:0", "server: address to listen on")
 	connect := flag.String("connect", "", "client: address to connect to")
@@ -191,6 +191,10 @@ func main() {
 	defer hs.Close()
 
 	switch *mode {
+	case "grpc-client":
+		emit(grpcClient(ctx, hs, *connect, targets))
+	case "grpc-server":
+		grpcServer(hs, *listen)
 	case "client":
 		raw, err := net.Dial("tcp", *connect)
 		if err != nil {

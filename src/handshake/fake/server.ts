@@ -4,6 +4,7 @@
  * computable from the handshake bytes.
  * @module
  */
+import { createHash } from 'node:crypto';
 import type * as Grpc from '@grpc/grpc-js';
 import { aint } from '../../_check.js';
 import { decodeHandshakerReq, encodeHandshakerResp, type HandshakerReq } from '../messages.js';
@@ -23,18 +24,33 @@ export interface FakeHandshaker {
   readonly port: number;
   /** Streams opened so far. */
   readonly streams: number;
+  /** Results returned so far (one per end of each connection). */
+  readonly results: number;
+  /** Distinct keys among them (both ends of a connection get the same one): one per connection, never reused. */
+  readonly distinctKeys: number;
   /** Stop at once; open streams are cancelled. */
   close(): Promise<void>;
 }
 
 type Call = Grpc.ServerDuplexStream<HandshakerReq, Uint8Array>;
 
-function serve(call: Call, count: () => void): void {
-  count();
+interface Counts {
+  streams: number;
+  results: number;
+  /** SHA-256 of each key issued: counts keys without keeping them. */
+  keys: Set<string>;
+}
+
+function serve(call: Call, counts: Counts): void {
+  counts.streams++;
   const session = new FakeSession();
   call.on('data', (req: HandshakerReq | Error) => {
     if (session.ended) return;
     const resp = req instanceof Error ? { status: { code: Status.INVALID_ARGUMENT, details: 'a request that does not decode' } } : session.handle(req);
+    if (resp.result?.keyData) {
+      counts.results++;
+      counts.keys.add(createHash('sha256').update(resp.result.keyData).digest('hex'));
+    }
     call.write(encodeHandshakerResp(resp));
     if (resp.status) call.end(); // a refused handshake is over
   });
@@ -58,7 +74,7 @@ export async function startFakeHandshaker(o: FakeHandshakerOptions = {}): Promis
   aint('port', port, 0, 65535);
   const grpc = loadGrpcJs();
   const server = new grpc.Server();
-  let streams = 0;
+  const counts: Counts = { streams: 0, results: 0, keys: new Set() };
   server.addService(
     {
       DoHandshake: {
@@ -71,7 +87,7 @@ export async function startFakeHandshaker(o: FakeHandshakerOptions = {}): Promis
         responseDeserialize: (b: Buffer) => b,
       },
     } as Grpc.ServiceDefinition,
-    { DoHandshake: (call: Call) => serve(call, () => streams++) } as Grpc.UntypedServiceImplementation,
+    { DoHandshake: (call: Call) => serve(call, counts) } as Grpc.UntypedServiceImplementation,
   );
   const bound = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const actual = await new Promise<number>((resolve, reject) =>
@@ -82,7 +98,13 @@ export async function startFakeHandshaker(o: FakeHandshakerOptions = {}): Promis
     address,
     port: actual,
     get streams() {
-      return streams;
+      return counts.streams;
+    },
+    get results() {
+      return counts.results;
+    },
+    get distinctKeys() {
+      return counts.keys.size;
     },
     close: () =>
       new Promise<void>((resolve) => {
