@@ -22,14 +22,13 @@ const SERVER_ACCOUNT = 'demo-server@alts-record.invalid';
 const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 
-async function drainAndEcho(c: AltsConn): Promise<void> {
-  // The server reads everything, then answers with the byte count (8 bytes).
-  const into = new Uint8Array(64 * 1024);
+async function drainAndEcho(c: AltsConn, pool: BufferPool): Promise<void> {
+  // The server reads everything, then answers with the byte count (8 bytes). readOnReady borrows
+  // only once plaintext is there: a server conn waiting for its client holds nothing.
   let total = 0;
-  for (;;) {
-    const n = await c.read(into);
-    if (n === 0) break;
-    total += n;
+  for (let got; (got = await c.readOnReady(64 * 1024, pool)) !== null; ) {
+    total += got.n;
+    pool.put(got.buf);
   }
   const reply = new Uint8Array(8);
   new DataView(reply.buffer).setBigUint64(0, BigInt(total), true);
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
   const served: Promise<void>[] = [];
   const server = createServer({ handshaker: { ...handshaker, localServiceAccount: SERVER_ACCOUNT }, pool }, (c) => {
     serverConns.push(c);
-    served.push(drainAndEcho(c));
+    served.push(drainAndEcho(c, pool));
   });
   const { port } = await server.listen(0, '127.0.0.1');
 
