@@ -154,6 +154,8 @@ export function resolveConnectOptions(o: unknown): ConnectConfig {
   aoptions('options', o, CONNECT_KEYS);
   const { host, port } = o;
   if (typeof host !== 'string') throw new TypeError(`"host" expected string, got ${typeof host}`);
+  // net.connect would take '' as localhost: an empty host is almost always a missing variable.
+  if (host.length === 0) throw new RangeError('"host" expected a host name or address, got an empty string');
   aint('port', port, 1, 65535);
   const { signal } = o;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('"signal" expected AbortSignal');

@@ -106,6 +106,7 @@ describe('connect checks every option before it opens a connection', () => {
   it('host and port are checked too', async () => {
     await expect(connect({ ...base, side: 'client', host: 1 as unknown as string, port: 1 })).rejects.toBeInstanceOf(TypeError);
     await expect(connect({ ...base, side: 'client', host: '127.0.0.1', port: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(connect({ ...base, side: 'client', host: '', port: 1 })).rejects.toBeInstanceOf(RangeError); // '' would mean localhost to net.connect
   });
 });
 
