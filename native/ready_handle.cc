@@ -157,7 +157,8 @@ void ReadyHandle::OnPoll(uv_poll_t* poll, int status, int events) {
     // libuv stops the poll on POLLERR and reports UV_EBADF; the socket's pending error
     // (ECONNRESET, ...) is the real cause. Reading SO_ERROR clears it, so read(2) will not
     // report it again: it returns the queued bytes, then EOF. The JS reader keeps the error and
-    // raises it once the queue is drained (docs/spec.md §3).
+    // raises it once the queue is drained, or, for EPIPE (a reset after the peer's FIN), reads
+    // the drained queue as that end of stream (docs/spec.md §3).
     self->SetWatching(false);
     int soerr = 0;
     socklen_t len = sizeof soerr;

@@ -47,6 +47,10 @@ function closeAbort(o: unknown): boolean {
 
 export const DEFAULT_READ_SIZE = 64 * 1024;
 
+function readsBelongToDuplex(): Promise<never> {
+  return Promise.reject(new AltsError('READ_IN_PROGRESS', 'the connection is read through its Duplex (toDuplex())'));
+}
+
 export interface ConnParts {
   reader: ReadyReader;
   pool: BufferPool;
@@ -152,6 +156,7 @@ export class AltsConn extends EventEmitter {
   read(into: Uint8Array): Promise<number> {
     abytes('into', into);
     if (into.length === 0) throw new RangeError('"into" expected a non-empty Uint8Array');
+    if (this.#duplex !== null) return readsBelongToDuplex();
     return new Promise((resolve, reject) => this.#read.start(new PendingRead({ into }, resolve as (v: unknown) => void, reject)));
   }
 
@@ -165,6 +170,11 @@ export class AltsConn extends EventEmitter {
     aint('size', size, 1, MAX_CLASS);
     if (pool === null || typeof pool !== 'object' || typeof pool.get !== 'function')
       throw new TypeError(`"pool" expected BufferPool, got ${pool === null ? 'null' : typeof pool}`);
+    if (this.#duplex !== null) return readsBelongToDuplex();
+    return this.#readOnReady(size, pool);
+  }
+
+  #readOnReady(size: number, pool: BufferPool): Promise<ReadyResult> {
     return new Promise((resolve, reject) => this.#read.start(new PendingRead({ size, pool }, resolve as (v: unknown) => void, reject)));
   }
 
@@ -209,8 +219,12 @@ export class AltsConn extends EventEmitter {
     this.#read.run();
   }
 
-  /** A Node Duplex over this connection (one copy per read; nothing held while idle). The same one on every call. */
+  /**
+   * A Node Duplex over this connection (one copy per read; nothing held while idle). The same one
+   * on every call. From then on the conn's reads are the Duplex's: read() and readOnReady()
+   * reject READ_IN_PROGRESS, and the stream is left as it was (docs/spec.md §3).
+   */
   toDuplex(): Duplex {
-    return (this.#duplex ??= toDuplex(this, this.#pool));
+    return (this.#duplex ??= toDuplex(this, this.#pool, (size, pool) => this.#readOnReady(size, pool)));
   }
 }

@@ -264,6 +264,12 @@ export class ReadSide {
     this.phase = { kind: 'done', end: 'eof', error: null };
     this.#in.stop();
     this.#buf.release();
+    // The final read is settled in this step, before its events ('close' when writing is done
+    // too): a read from a listener is then a later read, which resolves EOF (docs/spec.md §3).
+    const r = this.pending;
+    this.pending = null;
+    r?.abandon();
+    r?.resolveEof();
     this.#p.onEof();
   }
 

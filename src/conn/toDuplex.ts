@@ -8,10 +8,12 @@ import { Duplex } from 'node:stream';
 import { isAltsError } from '../errors.js';
 import type { BufferPool } from '../pool/BufferPool.js';
 import type { AltsConn } from './AltsConn.js';
+import type { ReadyResult } from './PendingRead.js';
 
 const CHUNK = 64 * 1024;
 
-export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
+/** `readOnReady` is the conn's own, which only the stream may call: the conn's public reads are refused once it exists. */
+export function toDuplex(conn: AltsConn, pool: BufferPool, readOnReady: (size: number, pool: BufferPool) => Promise<ReadyResult>): Duplex {
   let reading = false;
   let eof = false; // pushed null
   let finishing = false; // final() called conn.end()
@@ -19,7 +21,7 @@ export function toDuplex(conn: AltsConn, pool: BufferPool): Duplex {
     read() {
       if (reading) return;
       reading = true;
-      conn.readOnReady(CHUNK, pool).then(
+      readOnReady(CHUNK, pool).then(
         (r) => {
           reading = false;
           if (r === null) {

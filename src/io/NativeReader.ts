@@ -9,6 +9,8 @@
  * that arrived before the RST). The error is kept, readiness is passed on while the connection
  * watches, and `readInto` returns what read(2) still finds, raising the error only once the
  * queue is empty (docs/spec.md §3). Writes fail with it at once: nothing can be sent any more.
+ * A reset after the peer's FIN (the kernel says EPIPE) is never a read error: the drained queue
+ * reads as the end of stream the peer sent.
  * @module
  */
 import { AltsError } from '../errors.js';
@@ -88,7 +90,12 @@ export class NativeReader implements ReadyReader, BatchWriter {
     // The queue is drained: a kept error comes now (reading SO_ERROR cleared it from the socket,
     // so read(2) says EOF or EAGAIN where it would have said the error).
     const life = this.#life;
-    if (life.kind === 'failed' && (n === 0 || n === -EAGAIN)) throw life.error;
+    if (life.kind === 'failed' && (n === 0 || n === -EAGAIN)) {
+      // EPIPE is the kernel's word for a reset that came after the peer's FIN: the byte stream
+      // ended first, so the read side sees its end and the error is the write side's (§3).
+      if (life.error.errno === 'EPIPE') return 0;
+      throw life.error;
+    }
     if (n === 0) return 0;
     if (n === -EAGAIN) return AGAIN;
     throw ioError('read', n);

@@ -5,15 +5,16 @@
  * decides where memory comes from: the owner moves bytes in, and sizes the buffer of an
  * incomplete frame with `partialWant` (docs/spec.md §5).
  *
- * - Framing: the length field is checked as soon as its 4 bytes are in (FRAME_TOO_LARGE,
- *   FRAME_TOO_SHORT); the type when the frame is opened (BAD_MESSAGE_TYPE).
+ * - Framing: the header is checked as soon as its bytes are in, before any payload: the length
+ *   field once its 4 bytes are (FRAME_TOO_LARGE, FRAME_TOO_SHORT), the type word once its 4 are
+ *   too (BAD_MESSAGE_TYPE). Only the frame a read has reached is checked, so this stays lazy.
  * - Lazy opening: a frame is opened only when a read reaches it. `openRun` opens whole frames
  *   while they fit and stops before a bad one once it has plaintext, so every good frame's
  *   plaintext is handed up before the bad frame fails (on the next call, alone).
  * - Empty frames (len = 20): authenticated and counted like any frame, produce nothing, are
  *   never mistaken for EOF; `skipEmpty` goes through any run of them in one loop.
  * - A failure on the stream's first frame says the peer may not be speaking ALTS (an HTTP
- *   request, a TLS ClientHello or an HTTP/2 preface fails the length check there).
+ *   request or an HTTP/2 preface fails the length check there, a TLS ClientHello the type check).
  * @module
  */
 import { AltsError } from '../errors.js';
@@ -67,7 +68,7 @@ export class FrameReader {
     this.plainStart = this.plainEnd = 0;
   }
 
-  /** The frame at `start`: its whole byte count, or −1 before its 4 length bytes are in. Throws on a bad length. */
+  /** The frame at `start`: its whole byte count, or −1 before its 4 length bytes are in. Throws on a bad header. */
   frameBytes(): number {
     if (this.buf === null) return -1;
     try {
@@ -77,7 +78,7 @@ export class FrameReader {
     }
   }
 
-  /** The byte count of the whole frame at `start`, or −1 when none is whole yet. Throws on a bad length. */
+  /** The byte count of the whole frame at `start`, or −1 when none is whole yet. Throws on a bad header. */
   wholeFrame(): number {
     const f = this.frameBytes();
     return f >= 0 && this.end - this.start >= f ? f : -1;

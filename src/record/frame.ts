@@ -39,16 +39,23 @@ function putU32le(b: Uint8Array, off: number, v: number): void {
 
 /**
  * The whole frame's byte count (4 + len) of the frame starting at buf[off], given `avail` bytes
- * there; -1 if fewer than the 4 length bytes are available. `len` is checked as soon as those
- * 4 bytes are in: above 1 MiB → FRAME_TOO_LARGE, below 20 → FRAME_TOO_SHORT. The result may
- * exceed `avail` (the frame is incomplete).
+ * there; -1 if fewer than the 4 length bytes are available. The header is checked as soon as
+ * its bytes are in, before any payload (docs/spec.md §1): `len` once its 4 bytes are (above
+ * 1 MiB → FRAME_TOO_LARGE, below 20 → FRAME_TOO_SHORT), the type word once its 4 are too
+ * (BAD_MESSAGE_TYPE). The result may exceed `avail` (the frame is incomplete).
  */
 export function frameBytesAt(buf: Uint8Array, off: number, avail: number): number {
   if (avail < LENGTH_FIELD_BYTES) return -1;
   const len = u32le(buf, off);
   if (len > MAX_FRAME_LENGTH) throw new AltsError('FRAME_TOO_LARGE', `frame length ${len} is above ${MAX_FRAME_LENGTH}`);
   if (len < MIN_FRAME_LENGTH) throw new AltsError('FRAME_TOO_SHORT', `frame length ${len} is below ${MIN_FRAME_LENGTH}`);
+  if (avail >= HEADER_BYTES) checkType(buf, off);
   return LENGTH_FIELD_BYTES + len;
+}
+
+function checkType(buf: Uint8Array, off: number): void {
+  const type = u32le(buf, off + LENGTH_FIELD_BYTES);
+  if (type !== MESSAGE_TYPE) throw new AltsError('BAD_MESSAGE_TYPE', `frame type 0x${type.toString(16)} is not ${MESSAGE_TYPE}`);
 }
 
 /**
@@ -69,8 +76,7 @@ export function openFrame(
     throw new RangeError(`"frameBytes" expected a whole frame of 24..${MAX_FRAME_BYTES} bytes inside "buf", got ${frameBytes} at ${off}`);
   const n = frameBytes - FRAME_OVERHEAD;
   if (dstOff < 0 || dstOff + n > dst.length) throw new RangeError(`"dst" expected room for ${n} bytes at ${dstOff}`);
-  const type = u32le(buf, off + LENGTH_FIELD_BYTES);
-  if (type !== MESSAGE_TYPE) throw new AltsError('BAD_MESSAGE_TYPE', `frame type 0x${type.toString(16)} is not ${MESSAGE_TYPE}`);
+  checkType(buf, off);
   inbound.open(buf, off + HEADER_BYTES, n, dst, dstOff);
   return n;
 }

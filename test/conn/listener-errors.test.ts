@@ -15,6 +15,7 @@ import type { ReadyReader } from '../../src/io/types.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
 import { createProtector } from '../../src/protector.js';
 import { bytes, closeCallbacksRan, keyFor, makePair, native } from './harness.js';
+import { pairOf } from '../hardening/pairs.js';
 
 const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
 const key = keyFor(protocol);
@@ -124,4 +125,31 @@ describe("a reader's readiness survives an onReadable that throws", () => {
       await closeCallbacksRan();
     });
   }
+});
+
+describe.each(['native', 'stream'] as const)("%s reader: a read from inside the 'close' of a conn whose both directions are done", (reader) => {
+  it("resolves 0 (clean EOF): the final read is settled before that step's events, 'state' 'closed' still before 'close'", async () => {
+    const pool = new BufferPool();
+    const { conn, peer } = pairOf({ reader, pool });
+    const seen: string[] = [];
+    conn.on('state', (s) => void seen.push(`state ${s}`));
+    let inClose: Promise<number | string> | null = null;
+    conn.on('close', () => {
+      seen.push('close');
+      inClose = conn.read(new Uint8Array(8)).then(
+        (n) => n,
+        (e: { code: string }) => e.code,
+      );
+    });
+    await conn.end(); // our direction done
+    const into = new Uint8Array(8);
+    const last = conn.read(into);
+    peer.finish(); // theirs: EOF at a frame boundary
+    expect(await last).toBe(0);
+    expect(inClose).not.toBeNull();
+    expect(await inClose).toBe(0);
+    expect(seen.slice(-2)).toEqual(['state closed', 'close']);
+    expect(await conn.read(into)).toBe(0);
+    peer.close();
+  });
 });

@@ -202,6 +202,36 @@ describe.each(READERS)('%s reader: toDuplex', (reader) => {
     d.destroy();
     peer.close();
   });
+
+  const strayReads: [string, (conn: AltsConn, pool: BufferPool) => Promise<unknown>][] = [
+    ['read', (conn) => conn.read(new Uint8Array(10))],
+    ['readOnReady', (conn, pool) => conn.readOnReady(10, pool)],
+  ];
+  describe.each(strayReads)('a stray conn.%s() once the conn is read through its Duplex', (_name, stray) => {
+    it.each(['before', 'after'] as const)('made %s the Duplex starts reading: it rejects READ_IN_PROGRESS at once, and the Duplex goes on untouched', async (when) => {
+      const pool = new BufferPool();
+      const { conn, peer } = pairOf({ reader, pool });
+      const d = conn.toDuplex();
+      const errors: Error[] = [];
+      d.on('error', (e) => void errors.push(e));
+      const chunks: Buffer[] = [];
+      d.on('data', (c: Buffer) => void chunks.push(c));
+      if (when === 'after') await once(d, 'resume'); // the Duplex's read is pending now
+      const err = await rejection(stray(conn, pool));
+      expect(err.code).toBe('READ_IN_PROGRESS');
+      expect(err.message).toMatch(/Duplex/);
+      const f = frames(300, 400);
+      const two = new Promise<void>((resolve) => d.on('data', () => Buffer.concat(chunks).length === 700 && resolve()));
+      expect(await peer.write(Buffer.concat(f.bytes))).toBe(true);
+      await two;
+      expect(Buffer.concat(chunks)).toEqual(Buffer.concat(f.plain));
+      expect(conn.state).not.toBe('closed');
+      expect(d.destroyed).toBe(false);
+      expect(errors).toEqual([]);
+      d.destroy();
+      peer.close();
+    });
+  });
 });
 
 describe('a failure inside the read loop', () => {

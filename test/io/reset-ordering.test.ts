@@ -2,9 +2,11 @@
  * A peer reset does not cost the bytes the kernel already holds (docs/spec.md §3): on both
  * readers, a read returns every byte the peer sent before it reset, and only then the error.
  * Real AF_UNIX socketpairs: the peer closes with bytes it never read queued on its side, so the
- * kernel gives our end ECONNRESET, after the bytes queued for us.
+ * kernel gives our end ECONNRESET, after the bytes queued for us. On loopback TCP, a reset that
+ * follows the peer's FIN (the kernel keeps EPIPE) is the write side's: the reads end at the FIN.
  */
 import net from 'node:net';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AltsError } from '../../src/errors.js';
 import { NativeReader } from '../../src/io/NativeReader.js';
@@ -12,7 +14,7 @@ import { StreamReader } from '../../src/io/StreamReader.js';
 import { AGAIN, type ReadyReader } from '../../src/io/types.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
 import { bytes, closeCallbacksRan, makePair, native } from '../conn/harness.js';
-import { frames, pairOf, rejection } from '../hardening/pairs.js';
+import { frames, pairOf, rejection, tcpPairOf } from '../hardening/pairs.js';
 
 /** The peer's end: writes `data` whole (it fits the socket buffer), then closes with our byte unread. */
 function resetAfter(peerFd: number, data: Uint8Array): void {
@@ -144,5 +146,53 @@ describe('a conn whose peer resets after a whole frame', () => {
     const err = await rejection(conn.read(new Uint8Array(10)));
     expect(err).toMatchObject({ code: 'IO_ERROR', errno: 'ECONNRESET' });
     conn.close();
+  });
+});
+
+describe.each(['native', 'stream'] as const)('%s reader on TCP: the peer ends its stream, then resets', (reader) => {
+  /**
+   * The peer sends `wire`, its FIN (shutdown(SHUT_WR)), then closes with SO_LINGER 0 (an RST);
+   * the conn reads only once all three are queued. Resolves with what the reads handed up and
+   * how they ended.
+   */
+  async function endThenReset(wire: Uint8Array): Promise<{ got: Buffer; end: AltsError | 'eof' }> {
+    const pool = new BufferPool();
+    const { conn, raw, done } = await tcpPairOf({ reader, pool });
+    try {
+      raw.on('error', () => {});
+      await new Promise<void>((resolve) => raw.write(wire, () => resolve()));
+      await new Promise<void>((resolve) => raw.end(resolve)); // the FIN is sent
+      const closed = once(raw, 'close');
+      raw.resetAndDestroy();
+      await closed; // the RST is sent, behind the bytes and the FIN
+      const got: Uint8Array[] = [];
+      const into = new Uint8Array(65536);
+      try {
+        for (let n; (n = await conn.read(into)) > 0; ) got.push(into.slice(0, n));
+        return { got: Buffer.concat(got), end: 'eof' };
+      } catch (e) {
+        return { got: Buffer.concat(got), end: e as AltsError };
+      }
+    } finally {
+      conn.close();
+      await done();
+      expect(pool.stats).toMatchObject({ outstanding: 0, lent: 0, waiters: 0 });
+    }
+  }
+
+  it('at a frame boundary: every frame is read, then a clean EOF (the reset is not the read side\'s)', async () => {
+    const f = frames(16_000, 16_000, 8_000);
+    const { got, end } = await endThenReset(new Uint8Array(Buffer.concat(f.bytes)));
+    expect(got).toEqual(Buffer.concat(f.plain));
+    expect(end).toBe('eof');
+  });
+
+  it('inside a frame: the frames before it are read, then TRUNCATED', async () => {
+    const f = frames(16_000, 8_000);
+    const wire = Buffer.concat([f.bytes[0]!, f.bytes[1]!.subarray(0, 100)]);
+    const { got, end } = await endThenReset(new Uint8Array(wire));
+    expect(got).toEqual(Buffer.from(f.plain[0]!));
+    expect(end).toBeInstanceOf(AltsError);
+    expect((end as AltsError).code).toBe('TRUNCATED');
   });
 });

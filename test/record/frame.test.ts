@@ -26,6 +26,12 @@ describe('frameBytesAt', () => {
   it('FRAME_TOO_SHORT for len 0..19, never a crash', () => {
     for (let len = 0; len < 20; len++) expect(codeOf(() => frameBytesAt(le(len), 0, 4))).toBe('FRAME_TOO_SHORT');
   });
+  it('BAD_MESSAGE_TYPE from the 8 header bytes alone, never before the type word is whole', () => {
+    const hdr = Uint8Array.of(...le(1000), ...le(0x106));
+    for (let n = 4; n < 8; n++) expect(frameBytesAt(hdr, 0, n)).toBe(1004);
+    expect(codeOf(() => frameBytesAt(hdr, 0, 8))).toBe('BAD_MESSAGE_TYPE');
+    expect(frameBytesAt(Uint8Array.of(...le(1000), ...le(6)), 0, 8)).toBe(1004);
+  });
 });
 
 describe('openFrame', () => {

@@ -90,6 +90,12 @@ describe.each(PROTOCOLS)('createProtector %s', (protocol) => {
     expect(codeOf(() => server({ protected: Uint8Array.of(1, 0, 0x10) }).unprotect(Uint8Array.of(0)))).toBe('FRAME_TOO_LARGE');
   });
 
+  it('a small TLS ClientHello (a legal length) fails BAD_MESSAGE_TYPE with the hint from its 8 header bytes', () => {
+    const e = pair(protocol).server().unprotectAll(Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0x6b, 0x01, 0x00, 0x00)).error;
+    expect(e?.code).toBe('BAD_MESSAGE_TYPE');
+    expect(e?.message).toMatch(/may not be speaking ALTS/);
+  });
+
   it('a frame with type 0x106 is BAD_MESSAGE_TYPE', () => {
     const { client, server } = pair(protocol);
     const f = client.protect(bytes(3));
