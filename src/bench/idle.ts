@@ -67,7 +67,7 @@ export async function idle(args: BenchArgs, rec: Recorder, progress: Progress): 
   const cert = tlsCert();
   const main = defaultBackend();
   rec.notes.push(`alts-record: ALTSRP_GCM_AES128_REKEY, native reader where the addon loaded, one pool; the targets use backend '${main}' (the default)`);
-  rec.notes.push(cert ? `TLS certificate: ${cert.source}` : 'TLS skipped: no openssl CLI on PATH and no bench/fixtures certificate');
+  rec.notes.push(`TLS certificate: ${cert.source}`);
   const keyHex = randomBytes(44).toString('hex');
   const configs: { id: string; label: string; spec: TransportSpec }[] = benchBackends(rec).map((backend) => ({
     id: `alts:${backend}`,
@@ -75,7 +75,7 @@ export async function idle(args: BenchArgs, rec: Recorder, progress: Progress): 
     spec: { kind: 'alts', backend, protocol: 'ALTSRP_GCM_AES128_REKEY', keyHex },
   }));
   configs.push({ id: 'net', label: 'plain net (data listener)', spec: { kind: 'net' } });
-  if (cert) configs.push({ id: 'tls', label: 'TLS 1.3 (data listener)', spec: { kind: 'tls', cert: cert.cert, key: cert.key } });
+  configs.push({ id: 'tls', label: 'TLS 1.3 (data listener)', spec: { kind: 'tls', cert: cert.cert, key: cert.key } });
   for (const c of configs) rec.declare(`rss:${c.id}`, 'RSS per idle connection', c.label, 'B');
   for (const c of configs) rec.declare(`heap:${c.id}`, 'JS heap + external per idle connection', c.label, 'B');
   for (const c of configs) if (c.spec.kind === 'alts') rec.declare(`lent:${c.id}`, 'pool bytes lent at idle (must be 0)', c.label, 'B');
@@ -100,7 +100,7 @@ export async function idle(args: BenchArgs, rec: Recorder, progress: Progress): 
   for (const c of configs) {
     if (c.id === 'net') continue;
     rec.derive(`${c.label} − plain net, per connection`, rec.median(`rss:${c.id}`) - net, 'B');
-    if (cert && c.id !== 'tls') rec.derive(`${c.label} / TLS`, ratio(rec.median(`rss:${c.id}`), rec.median('rss:tls')), '×');
+    if (c.id !== 'tls') rec.derive(`${c.label} / TLS`, ratio(rec.median(`rss:${c.id}`), rec.median('rss:tls')), '×');
   }
   rec.target(`alts-record (${main}) RSS per connection − plain net`, rec.median(`rss:alts:${main}`) - net, '<=', 2048, 'B');
   const lent = rec.measures().filter((m) => m.id.startsWith('lent:'));
