@@ -139,14 +139,28 @@ class Run {
 
   #open(client: HandshakerClient): HandshakeStream {
     return client.open({
-      onResponse: (b) => this.#step(this.#relay.response(b)),
+      onResponse: (b) => this.#guard(() => this.#step(this.#relay.response(b))),
       onEnd: (err) =>
-        this.#step(
-          err
-            ? this.#relay.fail('SERVICE_UNREACHABLE', `the handshaker service at ${this.#o.address} failed`, err)
-            : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
+        this.#guard(() =>
+          this.#step(
+            err
+              ? this.#relay.fail('SERVICE_UNREACHABLE', `the handshaker service at ${this.#o.address} failed`, err)
+              : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
+          ),
         ),
     });
+  }
+
+  /**
+   * Runs a stream event's handling: the stream emits from its own callbacks, where a throw would
+   * end the process, so anything thrown fails this handshake instead.
+   */
+  #guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.#step(this.#relay.fail('BAD_RESPONSE', 'handling the handshaker service\'s response failed', e));
+    }
   }
 
   readonly #onAbort = (): void => this.#step(this.#cancelled());

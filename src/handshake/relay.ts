@@ -102,10 +102,14 @@ export class Relay {
     return this.fail('PEER_CLOSED', 'the peer closed the connection before the handshake completed');
   }
 
-  /** A response from the service, as the bytes that came off the stream. */
+  /**
+   * A response from the service, as the bytes that came off the stream. One that arrives when no
+   * request is with the service is the service's misbehaviour, not ours: it fails the handshake.
+   */
   response(bytes: Uint8Array): RelayStep | null {
     if (this.#terminal()) return null;
-    const s = this.#expect('service', 'response');
+    if (this.#state.name !== 'service') return this.fail('BAD_RESPONSE', `the service sent a response nobody asked for (while waiting for the ${this.#state.name === 'peer' ? 'peer' : 'first request'})`);
+    const s = this.#state;
     let r: HandshakerResp;
     try {
       r = decodeHandshakerResp(bytes);

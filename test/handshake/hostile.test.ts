@@ -91,6 +91,24 @@ describe('a hostile handshaker service', () => {
     expectReason(await withService((_, c) => c.replyRaw(Uint8Array.of(0x0a, 0x7f))), 'BAD_RESPONSE', 'local');
   });
 
+  it('a second response to one request, while waiting for the peer: BAD_RESPONSE, not an exception out of the stream', async () => {
+    const e = await withService((_, c, n) => {
+      if (n > 0) return;
+      c.reply({ outFrames: Uint8Array.of(1, 2, 3) });
+      c.reply({ outFrames: Uint8Array.of(4) });
+    });
+    expectReason(e, 'BAD_RESPONSE', 'local');
+  });
+
+  it('a second response on the server side, while waiting for the client: BAD_RESPONSE', async () => {
+    const e = await withService((_, c, n) => {
+      if (n > 0) return;
+      c.reply({ outFrames: Uint8Array.of(1, 2, 3), bytesConsumed: 1 });
+      c.reply({ outFrames: Uint8Array.of(4) });
+    }, 'server', (s) => s.write('x'));
+    expectReason(e, 'BAD_RESPONSE', 'local');
+  });
+
   it('no result ever: TIMEOUT, blamed on the service', async () => {
     const e = await withService((_, c, n) => n === 0 && c.reply({ outFrames: new Uint8Array(0) }), 'client', (s) => s.write('x'), 300);
     expectReason(e, 'TIMEOUT', 'local');

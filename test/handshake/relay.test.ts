@@ -208,8 +208,14 @@ describe('relay: every failure is HANDSHAKE_FAILED with a reason and a fault', (
     expect(() => r.peerBytes(b('x'))).toThrow(/state 'service'/);
     const w = clientWaitingForPeer();
     expect(() => w.peerBytes(new Uint8Array(0))).toThrow(RangeError);
-    expect(() => w.response(resp({}))).toThrow(/state 'peer'/);
     expect(() => new Relay({ side: 'server', maxPeerBytes: 1, policy })).toThrow(TypeError);
+  });
+
+  it('a response out of turn is the service\'s failure (BAD_RESPONSE), not a throw', () => {
+    const w = clientWaitingForPeer();
+    expect(w.response(resp({}))).toMatchObject({ op: 'failed', error: { reason: 'BAD_RESPONSE', fault: 'local' } });
+    expect(w.state).toBe('failed');
+    expect(client().response(resp({}))).toMatchObject({ op: 'failed', error: { reason: 'BAD_RESPONSE' } });
   });
 
   it('the key is copied out and key_data zeroed', () => {
