@@ -172,8 +172,8 @@ function resolveKeying(o: MultiConnOptions, role: Role): Pick<ConnConfig, 'proto
   if (o.handshaker !== undefined) {
     for (const k of ['protocol', 'side', 'key', 'counters', 'unsafeSharedKey'] as const)
       if (o[k] !== undefined) throw new TypeError(`"${k}" is not an option with "handshaker": the handshake decides it`);
-    const handshaker = resolveHandshaker(o.handshaker);
     const side: Side = role === 'server' ? 'server' : 'client';
+    const handshaker = resolveHandshaker(o.handshaker, side);
     return { protocol: 'ALTSRP_GCM_AES128_REKEY', side, key: new Uint8Array(0), handshaker, keyFn: null };
   }
   if (typeof o.key === 'function') {

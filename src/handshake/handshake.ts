@@ -70,7 +70,7 @@ export function runHandshake(io: ReadyReader, o: RunHandshakeOptions): Promise<H
   for (const m of ['readInto', 'write', 'watchReadable', 'close'] as const)
     if (typeof (io as Partial<ReadyReader> | null)?.[m] !== 'function') throw new TypeError(`"io" expected a ReadyReader (no ${m}())`);
   aoneOf('side', o?.side, SIDES);
-  const checked = { ...resolveHandshaker(o, 'options'), side: o.side, maxFrameSize: resolveFrameSize(o.maxFrameSize) };
+  const checked = { ...resolveHandshaker(o, o.side, 'options', ['side', 'maxFrameSize', 'signal', 'client']), side: o.side, maxFrameSize: resolveFrameSize(o.maxFrameSize) };
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('"signal" expected AbortSignal');
   if (o.client !== undefined && !(o.client instanceof HandshakerClient)) throw new TypeError('"client" expected HandshakerClient');
   const run = { ...checked, ...(o.signal && { signal: o.signal }), ...(o.client && { client: o.client }) };
