@@ -57,7 +57,10 @@ export interface ConnOptions extends Omit<RecordOptions, 'protocol' | 'side' | '
 export interface ConnectOptions extends ConnOptions {
   host: string;
   port: number;
-  /** Cancels the handshake: connect rejects HANDSHAKE_FAILED (reason CANCELLED). */
+  /**
+   * Cancels the TCP connect and the handshake: with `handshaker`, connect rejects
+   * HANDSHAKE_FAILED (reason CANCELLED); without, with an AbortError during the TCP connect.
+   */
   signal?: AbortSignal;
 }
 
