@@ -16,7 +16,7 @@
 import { aoneOf } from '../_check.js';
 import { SIDES, type RecordProtocol, type Side } from '../crypto/types.js';
 import { AGAIN, type ReadyReader } from '../io/types.js';
-import { HandshakeError } from './errors.js';
+import { describeStatus, HandshakeError } from './errors.js';
 import type { HandshakerReq, RpcProtocolVersions } from './messages.js';
 import { resolveFrameSize, resolveHandshaker, type ResolvedHandshaker } from './options.js';
 import { Relay, type RelayStep } from './relay.js';
@@ -144,7 +144,7 @@ class Run {
         this.#guard(() =>
           this.#step(
             err
-              ? this.#relay.fail('SERVICE_UNREACHABLE', `the handshaker service at ${this.#o.address} failed`, err)
+              ? this.#relay.fail('SERVICE_UNREACHABLE', streamFailure(this.#o.address, err), err)
               : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
           ),
         ),
@@ -223,6 +223,16 @@ class Run {
     this.#slot?.release();
     this.#slot = null;
   }
+}
+
+/** The stream's gRPC error, said in the message: its status, or that the server is no handshaker. */
+function streamFailure(address: string, err: Error): string {
+  const { code, details } = err as Error & { code?: unknown; details?: unknown };
+  if (typeof code !== 'number') return `the handshaker service at ${address} failed: ${err.message}`;
+  const status = describeStatus(code, typeof details === 'string' ? details : undefined);
+  // 12 UNIMPLEMENTED: a gRPC server answered, but it has no DoHandshake method.
+  if (code === 12) return `${address} is not a handshaker service (${status})`;
+  return `the handshaker service at ${address} failed: ${status}`;
 }
 
 function outcome(r: CheckedResult, leftover: Uint8Array, o: RunHandshakeOptions): HandshakeOutcome {

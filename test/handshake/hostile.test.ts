@@ -5,6 +5,7 @@
  * seeing the connection end, and no unhandled rejection.
  */
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AltsError } from '../../src/errors.js';
@@ -81,10 +82,18 @@ describe('a hostile handshaker service', () => {
     expectReason(e, 'BYTES_CONSUMED', 'local');
   });
 
-  it('an error status: SERVICE_STATUS with the status as cause', async () => {
+  it('an error status refusing our own start (no peer bytes): SERVICE_STATUS, local, the status as an Error cause', async () => {
     const e = await withService((_, c) => c.reply({ status: { code: 7, details: 'no' } }));
+    expectReason(e, 'SERVICE_STATUS', 'local');
+    expect(e.cause).toBeInstanceOf(Error);
+    expect(e.cause).toMatchObject({ code: 7, details: 'no' });
+    expect(e.message).toContain('7 PERMISSION_DENIED: no');
+  });
+
+  it('an error status refusing the peer\'s bytes: SERVICE_STATUS, the peer\'s', async () => {
+    const e = await withService((_, c) => c.reply({ status: { code: 3, details: 'bad frame' } }), 'server', (s) => s.write('hello'));
     expectReason(e, 'SERVICE_STATUS', 'peer');
-    expect(e.cause).toEqual({ code: 7, details: 'no' });
+    expect(e.cause).toMatchObject({ code: 3, details: 'bad frame' });
   });
 
   it('a response that does not decode: BAD_RESPONSE', async () => {
@@ -135,7 +144,21 @@ describe('a hostile handshaker service', () => {
     await once(l, 'listening');
     const port = (l.address() as net.AddressInfo).port;
     await new Promise((r) => l.close(r));
-    expectReason(await failing('client', { address: `127.0.0.1:${port}`, timeoutMs: 10_000 }), 'SERVICE_UNREACHABLE', 'local');
+    const e = await failing('client', { address: `127.0.0.1:${port}`, timeoutMs: 10_000 });
+    expectReason(e, 'SERVICE_UNREACHABLE', 'local');
+    expect(e.message).toContain(`the handshaker service at 127.0.0.1:${port} failed: 14 UNAVAILABLE`);
+  });
+
+  it('a gRPC server that is not a handshaker: SERVICE_UNREACHABLE saying so (12 UNIMPLEMENTED)', async () => {
+    const g = new grpc.Server();
+    const port = await new Promise<number>((resolve, reject) => g.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    try {
+      const e = await failing('client', { address: `127.0.0.1:${port}`, timeoutMs: 10_000 });
+      expectReason(e, 'SERVICE_UNREACHABLE', 'local');
+      expect(e.message).toContain(`127.0.0.1:${port} is not a handshaker service (12 UNIMPLEMENTED`);
+    } finally {
+      g.forceShutdown();
+    }
   });
 });
 

@@ -134,12 +134,21 @@ describe('relay: every failure is HANDSHAKE_FAILED with a reason and a fault', (
     expect(atResult({ peerRpcVersions: undefined }).reason).toBe('RPC_VERSIONS');
   });
 
-  it('a status that is not OK: SERVICE_STATUS, peer, the status as cause', () => {
+  it('a status that is not OK on client_start (no peer bytes): SERVICE_STATUS, local, the status as an Error cause', () => {
     const r = client();
     r.begin();
     const e = failed(r.response(resp({ status: { code: 3, details: 'bad frame' }, outFrames: b('x') })));
+    expect([e.reason, e.fault]).toEqual(['SERVICE_STATUS', 'local']);
+    expect(e.cause).toBeInstanceOf(Error);
+    expect(e.cause).toMatchObject({ code: 3, details: 'bad frame' });
+  });
+
+  it('a status that is not OK on the peer\'s bytes: SERVICE_STATUS, peer', () => {
+    const r = clientWaitingForPeer();
+    r.peerBytes(b('hello'));
+    const e = failed(r.response(resp({ status: { code: 3 } })));
     expect([e.reason, e.fault]).toEqual(['SERVICE_STATUS', 'peer']);
-    expect(e.cause).toEqual({ code: 3, details: 'bad frame' });
+    expect(e.cause).toMatchObject({ code: 3, details: '' });
   });
 
   it('bytes_consumed beyond the bytes sent: BYTES_CONSUMED (client_start sends none)', () => {
