@@ -77,3 +77,23 @@ describe('a client-only handshaker key on a server', () => {
     expect(e).not.toBeInstanceOf(TypeError);
   });
 });
+
+describe('neither handshaker nor key', () => {
+  it('connect, createServer and altsChannelCredentials ask for the handshaker, not for a protocol', async () => {
+    const want = /give handshaker: \{ address \} \(or protocol, side and key\)/;
+    const e = await connect({ host: '127.0.0.1', port } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TypeError);
+    expect((e as Error).message).toMatch(want);
+    expect(() => createServer({}, () => {})).toThrow(want);
+    expect(() => altsChannelCredentials({})).toThrow(want);
+    expect(accepted).toBe(0);
+  });
+
+  it('connect with handshaker and unsafeSharedKey says what createServer says', async () => {
+    const e = await connect({ host: '127.0.0.1', port, handshaker: { address }, unsafeSharedKey: true } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TypeError);
+    expect((e as Error).message).toMatch(/"unsafeSharedKey" is not an option with "handshaker"/);
+    expect(() => createServer({ handshaker: { address }, unsafeSharedKey: true }, () => {})).toThrow(/"unsafeSharedKey" is not an option with "handshaker"/);
+    expect(accepted).toBe(0);
+  });
+});
