@@ -17,11 +17,11 @@ import { aoneOf } from '../_check.js';
 import { SIDES, type RecordProtocol, type Side } from '../crypto/types.js';
 import { AGAIN, type ReadyReader } from '../io/types.js';
 import { describeStatus, HandshakeError } from './errors.js';
-import type { HandshakerReq, RpcProtocolVersions } from './messages.js';
+import type { HandshakerReq } from './messages.js';
 import { resolveFrameSize, resolveHandshaker, type ResolvedHandshaker } from './options.js';
 import { Relay, type RelayStep } from './relay.js';
 import { APPLICATION_PROTOCOLS, clientStart, OFFERED_RECORD_PROTOCOLS, serverStart } from './requests.js';
-import { RPC_VERSIONS, type CheckedResult } from './result.js';
+import { RPC_VERSIONS, type CheckedResult, type PeerRpcVersions } from './result.js';
 import { handshakerClient, HandshakerClient, type HandshakeStream } from './service.js';
 import type { Slot } from './limiter.js';
 
@@ -33,7 +33,8 @@ export interface AltsContext {
   /** '' when the peer's identity is a hostname, as grpc-go reports it. */
   peerServiceAccount: string;
   localServiceAccount: string;
-  peerRpcVersions: RpcProtocolVersions;
+  /** The peer's RPC version range; both bounds are always there (the result check needs them). */
+  peerRpcVersions: PeerRpcVersions;
   peerAttributes: Record<string, string>;
 }
 

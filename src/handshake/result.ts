@@ -16,6 +16,20 @@ export const UNANNOUNCED_FRAME_SIZE = 16 * 1024;
 /** Our RPC protocol versions: 2.1..2.1, as every gRPC stack sends. */
 export const RPC_VERSIONS: RpcProtocolVersions = { maxRpcVersion: { major: 2, minor: 1 }, minRpcVersion: { major: 2, minor: 1 } };
 
+/** A version with both numbers: an absent one is 0, as proto3 reads it. */
+export interface CheckedVersion {
+  major: number;
+  minor: number;
+}
+
+/** The peer's RPC versions once checked: both ends of the range present. */
+export interface PeerRpcVersions {
+  maxRpcVersion: CheckedVersion;
+  minRpcVersion: CheckedVersion;
+}
+
+const checkedVersion = (v: Version | undefined): CheckedVersion => ({ major: v?.major ?? 0, minor: v?.minor ?? 0 });
+
 export interface CheckedResult {
   recordProtocol: RecordProtocol;
   /** Exactly KEY_LENGTH[recordProtocol] bytes, our own copy. */
@@ -25,7 +39,7 @@ export interface CheckedResult {
   maxFrameSize: number;
   peerIdentity: Identity;
   localIdentity: Identity | null;
-  peerRpcVersions: RpcProtocolVersions;
+  peerRpcVersions: PeerRpcVersions;
 }
 
 export interface ResultPolicy {
@@ -84,6 +98,7 @@ export function checkResult(r: HandshakerResult, p: ResultPolicy): CheckedResult
     maxFrameSize: negotiatedFrameSize(r.maxFrameSize, p.maxFrameSize),
     peerIdentity: r.peerIdentity,
     localIdentity: r.localIdentity ?? null,
-    peerRpcVersions: r.peerRpcVersions!,
+    // commonRpcVersion refused a result without them; an absent bound reads as 0.0.
+    peerRpcVersions: { maxRpcVersion: checkedVersion(r.peerRpcVersions!.maxRpcVersion), minRpcVersion: checkedVersion(r.peerRpcVersions!.minRpcVersion) },
   };
 }

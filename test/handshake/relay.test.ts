@@ -128,6 +128,13 @@ describe('relay: every failure is HANDSHAKE_FAILED with a reason and a fault', (
     expect(atResult({ peerIdentity: { attributes: { a: 'b' } } }).reason).toBe('NO_PEER_IDENTITY');
   });
 
+  it('peer RPC versions without a lower bound: accepted, the bound read as 0.0 so both are always there', () => {
+    const r = client();
+    r.begin();
+    const done = r.response(resp({ result: goodResult({ peerRpcVersions: { maxRpcVersion: { major: 2, minor: 1 } } }) }));
+    expect(done).toMatchObject({ op: 'done', result: { peerRpcVersions: { maxRpcVersion: { major: 2, minor: 1 }, minRpcVersion: { major: 0, minor: 0 } } } });
+  });
+
   it('peer RPC versions with nothing in common, or none: RPC_VERSIONS, peer', () => {
     const e = atResult({ peerRpcVersions: { maxRpcVersion: { major: 3, minor: 0 }, minRpcVersion: { major: 2, minor: 2 } } });
     expect([e.reason, e.fault]).toEqual(['RPC_VERSIONS', 'peer']);
