@@ -21,6 +21,7 @@ export type HandshakeFailure =
   | 'UNKNOWN_RECORD_PROTOCOL' // local: a record protocol we did not offer
   | 'APPLICATION_PROTOCOL' // local: an application protocol other than grpc
   | 'NO_PEER_IDENTITY' // local: a result without a peer identity
+  | 'PEER_IDENTITY' // local: the service accepted a peer that is not among targetServiceAccounts
   | 'IO' // io: the socket to the peer failed (the IO_ERROR as cause)
   | 'CANCELLED'; // caller: the handshake was cancelled (abort signal)
 
@@ -38,6 +39,7 @@ const FAULT: Record<HandshakeFailure, AltsFault> = {
   UNKNOWN_RECORD_PROTOCOL: 'local',
   APPLICATION_PROTOCOL: 'local',
   NO_PEER_IDENTITY: 'local',
+  PEER_IDENTITY: 'local',
   IO: 'io',
   CANCELLED: 'caller',
 };

@@ -103,7 +103,7 @@ class Run {
       side: o.side,
       ...(o.side === 'client' ? { clientStart: clientStart(params) } : { serverStart: serverStart(params) }),
       maxPeerBytes: o.maxPeerBytes,
-      policy: { recordProtocols: OFFERED_RECORD_PROTOCOLS, applicationProtocols: APPLICATION_PROTOCOLS, rpcVersions: RPC_VERSIONS, maxFrameSize: o.maxFrameSize },
+      policy: { recordProtocols: OFFERED_RECORD_PROTOCOLS, applicationProtocols: APPLICATION_PROTOCOLS, rpcVersions: RPC_VERSIONS, maxFrameSize: o.maxFrameSize, ...(o.side === 'client' && { targetServiceAccounts: o.targetServiceAccounts }) },
     });
   }
 

@@ -50,6 +50,8 @@ export interface ResultPolicy {
   rpcVersions: RpcProtocolVersions;
   /** The frame size we announced. */
   maxFrameSize: number;
+  /** Client: the accounts the server may run as (empty: any the service accepts). */
+  targetServiceAccounts?: readonly string[];
 }
 
 /** -1, 0, 1 as a is below, equal to, above b (major, then minor; absent = 0). */
@@ -88,6 +90,11 @@ export function checkResult(r: HandshakerResult, p: ResultPolicy): CheckedResult
   if (r.applicationProtocol === undefined || !p.applicationProtocols.includes(r.applicationProtocol))
     return new HandshakeError('APPLICATION_PROTOCOL', `the service chose application protocol '${r.applicationProtocol ?? ''}', not one offered`);
   if (!hasIdentity(r.peerIdentity)) return new HandshakeError('NO_PEER_IDENTITY', 'the result names no peer identity');
+  // The service checks the targets too; checking its answer here means a service that says OK
+  // for another account still cannot hand us a connection to it.
+  const targets = p.targetServiceAccounts ?? [];
+  if (targets.length > 0 && !targets.includes(r.peerIdentity.serviceAccount ?? ''))
+    return new HandshakeError('PEER_IDENTITY', `the service accepted peer '${r.peerIdentity.serviceAccount ?? r.peerIdentity.hostname ?? ''}', not one of the target service accounts`);
   if (commonRpcVersion(p.rpcVersions, r.peerRpcVersions) === null) return new HandshakeError('RPC_VERSIONS', 'the peer shares no RPC protocol version with us');
   const key = new Uint8Array(keyData.subarray(0, keyLen)); // a copy (Buffer#slice would be a view)
   keyData.fill(0);

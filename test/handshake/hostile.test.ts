@@ -73,6 +73,15 @@ describe('a hostile handshaker service', () => {
     expectReason(await withService((_, c) => c.reply({ result: { ...goodResult, keyData: new Uint8Array(43) } })), 'SHORT_KEY', 'local');
   });
 
+  it('an OK result for a peer not among targetServiceAccounts: PEER_IDENTITY, local', async () => {
+    const svc = await hostileService((_, c) => c.reply({ result: goodResult })); // peer 'p@x', whatever was asked
+    try {
+      expectReason(await failing('client', { address: svc.address, targetServiceAccounts: ['alice@x'], timeoutMs: 5000 }), 'PEER_IDENTITY', 'local');
+    } finally {
+      svc.close();
+    }
+  });
+
   it('an unknown record protocol: UNKNOWN_RECORD_PROTOCOL', async () => {
     expectReason(await withService((_, c) => c.reply({ result: { ...goodResult, recordProtocol: 'ALTSRP_CHACHA' } })), 'UNKNOWN_RECORD_PROTOCOL', 'local');
   });
