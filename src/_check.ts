@@ -26,8 +26,10 @@ export function aoneOf<T extends string>(name: string, v: unknown, allowed: read
 export function aoptions(name: string, o: unknown, allowed: readonly string[]): asserts o is Record<string, unknown> {
   if (typeof o !== 'object' || o === null) throw new TypeError(`"${name}" expected object, got ${describe(o)}`);
   const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
+  // A nested object's keys are named with their path (handshaker.targetName), top-level ones bare.
+  const path = (k: string): string => (name === 'options' ? k : `${name}.${k}`);
   if (unknown.length > 0)
-    throw new TypeError(`"${name}" has unknown ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((k) => `"${k}"`).join(', ')}; expected ${allowed.join(', ')}`);
+    throw new TypeError(`"${name}" has unknown ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((k) => `"${path(k)}"`).join(', ')}; expected ${allowed.join(', ')}`);
 }
 
 export function abool(name: string, v: unknown): asserts v is boolean {

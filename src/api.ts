@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { aint } from './_check.js';
 import { AltsConn } from './conn/AltsConn.js';
 import { checkKey, createCrypters } from './crypto/index.js';
+import { HandshakeError } from './handshake/errors.js';
 import { recordOptionsFor, runHandshake, type AltsContext } from './handshake/index.js';
 import { isAltsError } from './errors.js';
 import { NativeReader } from './io/NativeReader.js';
@@ -142,26 +143,52 @@ function makeConn(reader: ReadyReader, c: ConnConfig, altsContext: AltsContext |
 
 /**
  * Connect over TCP and run the record protocol: with `handshaker`, as the client after the
- * handshake (`o.signal` cancels it); else as `o.side` with `o.key`. Every option is checked
- * before the connection is opened; a failure after it is open closes it.
+ * handshake; else as `o.side` with `o.key`. `o.signal` cancels the TCP connect and the
+ * handshake; `handshaker.timeoutMs` counts from this call, the TCP connect included. Every
+ * option is checked before the connection is opened; a failure after it is open closes it.
  */
 export async function connect(o: ConnectOptions): Promise<AltsConn> {
   const c = resolveConnectOptions(o);
+  const deadline = Date.now() + (c.handshaker?.timeoutMs ?? 0);
   const socket = net.connect({ host: c.host, port: c.port });
   // Paused before 'connect', Node never starts reading it, so the addon can take the fd whole.
   socket.pause();
-  try {
-    await once(socket, 'connect');
-  } catch (e) {
-    socket.destroy();
-    throw fromNodeError(e);
+  await tcpConnected(socket, c);
+  if (c.handshaker !== null) {
+    const timeoutMs = Math.max(1, deadline - Date.now());
+    return handshakeResolved(socket, { ...c, handshaker: { ...c.handshaker, timeoutMs } }, c.signal);
   }
-  if (c.handshaker !== null) return handshakeResolved(socket, c, c.signal);
   try {
     return wrapResolved(socket, c);
   } catch (e) {
     socket.destroy();
     throw e;
+  }
+}
+
+/**
+ * Waits for the TCP connect, bounded by the caller's signal and (with a handshaker) its
+ * deadline; on any failure the socket is destroyed. Cancelled: HANDSHAKE_FAILED CANCELLED with
+ * a handshaker, else the AbortError of events.once. Timed out: HANDSHAKE_FAILED TIMEOUT, the
+ * peer's (the connection never came up).
+ */
+async function tcpConnected(socket: net.Socket, c: ReturnType<typeof resolveConnectOptions>): Promise<void> {
+  const h = c.handshaker;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  const timer = h === null ? null : setTimeout(onAbort, h.timeoutMs);
+  if (c.signal?.aborted) stop.abort();
+  else c.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await once(socket, 'connect', { signal: stop.signal });
+  } catch (e) {
+    socket.destroy();
+    if (!stop.signal.aborted) throw fromNodeError(e);
+    if (c.signal?.aborted) throw h === null ? e : new HandshakeError('CANCELLED', 'the connect was cancelled', { cause: c.signal.reason });
+    throw new HandshakeError('TIMEOUT', `no TCP connection to ${c.host}:${c.port} within ${h!.timeoutMs} ms (waiting for the peer)`, { fault: 'peer' });
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+    c.signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -9,8 +9,9 @@
 import { parseCli, USAGE as BENCH_USAGE, UsageError } from './bench/args.js';
 
 const USAGE = `${BENCH_USAGE}
-usage: alts-record fake-handshaker [--listen HOST:PORT]
-       serve the fake handshaker service on loopback (tests and demos on one machine); stop with SIGINT/SIGTERM
+usage: alts-record fake-handshaker [--listen HOST:PORT] [--allow-non-loopback]
+       serve the fake handshaker service on loopback (tests and demos on one machine); stop with SIGINT/SIGTERM;
+       a non-loopback --listen needs --allow-non-loopback (anyone who reaches the fake can compute its keys)
 `;
 
 /** Resolves undefined while the fake serves: the process lives until a signal stops it. */

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   await Promise.all(served); // every server handler ran: both ends of every handshake are done
   const ctx = clients[0]!.altsContext!;
   console.log(`hands: ${clients.length} handshakes, each connection its own key (${fake.results} results from the fake, ${fake.distinctKeys} distinct keys); ` +
-    `peer ${ctx.peerServiceAccount}, ${ctx.recordProtocol}, RPC ${ctx.peerRpcVersions.maxRpcVersion?.major}.${ctx.peerRpcVersions.maxRpcVersion?.minor}`);
+    `peer ${ctx.peerServiceAccount}, ${ctx.recordProtocol}, RPC ${ctx.peerRpcVersions.maxRpcVersion.major}.${ctx.peerRpcVersions.maxRpcVersion.minor}`);
   const total = counts.reduce((a, b) => a + b, 0);
   if (counts.some((n) => n !== BYTES_PER_CLIENT)) throw new Error(`demo: byte counts differ: ${counts.join(',')}`);
   console.log(`busy:  ${mib(total)} client->server in ${seconds.toFixed(2)} s = ${mib(total / seconds)}/s, every byte counted`);

@@ -11,6 +11,7 @@ export { frameBytesAt, openFrame, sealedSize, sealFrames, sealFramesInto } from 
 export { connect, createServer, wrap, wrapFd, defaultPool, defaultReader } from './api.js';
 export type { AltsServer, ConnHandler, ConnOptions, ConnectOptions, KeyFunction, KeyInfo, MultiConnOptions } from './api.js';
 export type { AltsContext } from './handshake/handshake.js';
+export { HandshakeError, isHandshakeError, type HandshakeFailure } from './handshake/errors.js';
 export type { HandshakerOptions } from './handshake/options.js';
 export { startFakeHandshaker, type FakeHandshaker } from './handshake/fake/server.js';
 export { AltsConn, type ConnState, type ConnStats } from './conn/AltsConn.js';

@@ -57,7 +57,10 @@ export interface ConnOptions extends Omit<RecordOptions, 'protocol' | 'side' | '
 export interface ConnectOptions extends ConnOptions {
   host: string;
   port: number;
-  /** Cancels the handshake: connect rejects HANDSHAKE_FAILED (reason CANCELLED). */
+  /**
+   * Cancels the TCP connect and the handshake: with `handshaker`, connect rejects
+   * HANDSHAKE_FAILED (reason CANCELLED); without, with an AbortError during the TCP connect.
+   */
   signal?: AbortSignal;
 }
 
@@ -151,7 +154,11 @@ export function resolveConnOptions(o: unknown, transport: Transport, role: Role 
 
 /** Checks connect's options (the connection's, plus host and port). */
 export function resolveConnectOptions(o: unknown): ConnectConfig {
+  // Not a connect option at all, but with a handshaker say what createServer says of it.
+  if ((o as { handshaker?: unknown } | null)?.handshaker !== undefined && (o as { unsafeSharedKey?: unknown }).unsafeSharedKey !== undefined)
+    throw new TypeError(UNSAFE_WITH_HANDSHAKER);
   aoptions('options', o, CONNECT_KEYS);
+  requireKeying(o);
   const { host, port } = o;
   if (typeof host !== 'string') throw new TypeError(`"host" expected string, got ${typeof host}`);
   // net.connect would take '' as localhost: an empty host is almost always a missing variable.
@@ -162,6 +169,17 @@ export function resolveConnectOptions(o: unknown): ConnectConfig {
   return Object.freeze({ ...resolveChecked(o as unknown as ConnOptions, 'socket', 'one'), host, port, signal: signal as AbortSignal | undefined });
 }
 
+/**
+ * Where a handshake is possible (connect, createServer, a channel), options with neither
+ * `handshaker` nor `key` are missing the handshaker: say that, not that a protocol is missing.
+ */
+function requireKeying(o: { handshaker?: unknown; key?: unknown }): void {
+  if (o.handshaker === undefined && o.key === undefined)
+    throw new TypeError('"handshaker" expected: give handshaker: { address } (or protocol, side and key)');
+}
+
+const UNSAFE_WITH_HANDSHAKER = '"unsafeSharedKey" is not an option with "handshaker": each handshake makes its own key';
+
 const SHARED_KEY =
   'one fixed key for every connection repeats nonces across connections; give `handshaker`, or `key` as a function called per connection, ' +
   'or (tests and benchmarks only) `unsafeSharedKey: true`';
@@ -169,11 +187,12 @@ const SHARED_KEY =
 /** How the connection gets its key: a handshake, a function per connection, or the one fixed key. */
 function resolveKeying(o: MultiConnOptions, role: Role): Pick<ConnConfig, 'protocol' | 'side' | 'key' | 'handshaker' | 'keyFn'> {
   if (o.unsafeSharedKey !== undefined && typeof o.unsafeSharedKey !== 'boolean') throw new TypeError('"unsafeSharedKey" expected boolean');
+  if (role !== 'one') requireKeying(o);
   if (o.handshaker !== undefined) {
     for (const k of ['protocol', 'side', 'key', 'counters', 'unsafeSharedKey'] as const)
-      if (o[k] !== undefined) throw new TypeError(`"${k}" is not an option with "handshaker": the handshake decides it`);
-    const handshaker = resolveHandshaker(o.handshaker);
+      if (o[k] !== undefined) throw new TypeError(k === 'unsafeSharedKey' ? UNSAFE_WITH_HANDSHAKER : `"${k}" is not an option with "handshaker": the handshake decides it`);
     const side: Side = role === 'server' ? 'server' : 'client';
+    const handshaker = resolveHandshaker(o.handshaker, side);
     return { protocol: 'ALTSRP_GCM_AES128_REKEY', side, key: new Uint8Array(0), handshaker, keyFn: null };
   }
   if (typeof o.key === 'function') {

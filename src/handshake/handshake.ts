@@ -16,12 +16,12 @@
 import { aoneOf } from '../_check.js';
 import { SIDES, type RecordProtocol, type Side } from '../crypto/types.js';
 import { AGAIN, type ReadyReader } from '../io/types.js';
-import { HandshakeError } from './errors.js';
-import type { HandshakerReq, RpcProtocolVersions } from './messages.js';
+import { describeStatus, HandshakeError } from './errors.js';
+import type { HandshakerReq } from './messages.js';
 import { resolveFrameSize, resolveHandshaker, type ResolvedHandshaker } from './options.js';
 import { Relay, type RelayStep } from './relay.js';
 import { APPLICATION_PROTOCOLS, clientStart, OFFERED_RECORD_PROTOCOLS, serverStart } from './requests.js';
-import { RPC_VERSIONS, type CheckedResult } from './result.js';
+import { RPC_VERSIONS, type CheckedResult, type PeerRpcVersions } from './result.js';
 import { handshakerClient, HandshakerClient, type HandshakeStream } from './service.js';
 import type { Slot } from './limiter.js';
 
@@ -33,7 +33,8 @@ export interface AltsContext {
   /** '' when the peer's identity is a hostname, as grpc-go reports it. */
   peerServiceAccount: string;
   localServiceAccount: string;
-  peerRpcVersions: RpcProtocolVersions;
+  /** The peer's RPC version range; both bounds are always there (the result check needs them). */
+  peerRpcVersions: PeerRpcVersions;
   peerAttributes: Record<string, string>;
 }
 
@@ -70,7 +71,7 @@ export function runHandshake(io: ReadyReader, o: RunHandshakeOptions): Promise<H
   for (const m of ['readInto', 'write', 'watchReadable', 'close'] as const)
     if (typeof (io as Partial<ReadyReader> | null)?.[m] !== 'function') throw new TypeError(`"io" expected a ReadyReader (no ${m}())`);
   aoneOf('side', o?.side, SIDES);
-  const checked = { ...resolveHandshaker(o, 'options'), side: o.side, maxFrameSize: resolveFrameSize(o.maxFrameSize) };
+  const checked = { ...resolveHandshaker(o, o.side, 'options', ['side', 'maxFrameSize', 'signal', 'client']), side: o.side, maxFrameSize: resolveFrameSize(o.maxFrameSize) };
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('"signal" expected AbortSignal');
   if (o.client !== undefined && !(o.client instanceof HandshakerClient)) throw new TypeError('"client" expected HandshakerClient');
   const run = { ...checked, ...(o.signal && { signal: o.signal }), ...(o.client && { client: o.client }) };
@@ -102,7 +103,7 @@ class Run {
       side: o.side,
       ...(o.side === 'client' ? { clientStart: clientStart(params) } : { serverStart: serverStart(params) }),
       maxPeerBytes: o.maxPeerBytes,
-      policy: { recordProtocols: OFFERED_RECORD_PROTOCOLS, applicationProtocols: APPLICATION_PROTOCOLS, rpcVersions: RPC_VERSIONS, maxFrameSize: o.maxFrameSize },
+      policy: { recordProtocols: OFFERED_RECORD_PROTOCOLS, applicationProtocols: APPLICATION_PROTOCOLS, rpcVersions: RPC_VERSIONS, maxFrameSize: o.maxFrameSize, ...(o.side === 'client' && { targetServiceAccounts: o.targetServiceAccounts }) },
     });
   }
 
@@ -139,14 +140,28 @@ class Run {
 
   #open(client: HandshakerClient): HandshakeStream {
     return client.open({
-      onResponse: (b) => this.#step(this.#relay.response(b)),
+      onResponse: (b) => this.#guard(() => this.#step(this.#relay.response(b))),
       onEnd: (err) =>
-        this.#step(
-          err
-            ? this.#relay.fail('SERVICE_UNREACHABLE', `the handshaker service at ${this.#o.address} failed`, err)
-            : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
+        this.#guard(() =>
+          this.#step(
+            err
+              ? this.#relay.fail('SERVICE_UNREACHABLE', streamFailure(this.#o.address, err), err)
+              : this.#relay.fail('SERVICE_CLOSED', 'the handshaker service ended the stream without a result'),
+          ),
         ),
     });
+  }
+
+  /**
+   * Runs a stream event's handling: the stream emits from its own callbacks, where a throw would
+   * end the process, so anything thrown fails this handshake instead.
+   */
+  #guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.#step(this.#relay.fail('BAD_RESPONSE', 'handling the handshaker service\'s response failed', e));
+    }
   }
 
   readonly #onAbort = (): void => this.#step(this.#cancelled());
@@ -209,6 +224,16 @@ class Run {
     this.#slot?.release();
     this.#slot = null;
   }
+}
+
+/** The stream's gRPC error, said in the message: its status, or that the server is no handshaker. */
+function streamFailure(address: string, err: Error): string {
+  const { code, details } = err as Error & { code?: unknown; details?: unknown };
+  if (typeof code !== 'number') return `the handshaker service at ${address} failed: ${err.message}`;
+  const status = describeStatus(code, typeof details === 'string' ? details : undefined);
+  // 12 UNIMPLEMENTED: a gRPC server answered, but it has no DoHandshake method.
+  if (code === 12) return `${address} is not a handshaker service (${status})`;
+  return `the handshaker service at ${address} failed: ${status}`;
 }
 
 function outcome(r: CheckedResult, leftover: Uint8Array, o: RunHandshakeOptions): HandshakeOutcome {

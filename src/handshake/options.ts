@@ -3,7 +3,8 @@
  * TypeError for a wrong type, RangeError for a wrong value, each naming the argument.
  * @module
  */
-import { aint } from '../_check.js';
+import { aint, aoptions } from '../_check.js';
+import type { Side } from '../crypto/types.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from '../record/constants.js';
 import { DEFAULT_HANDSHAKER_ADDRESS } from './service.js';
 
@@ -38,9 +39,25 @@ function astring(name: string, v: unknown): asserts v is string {
   if (typeof v !== 'string') throw new TypeError(`"${name}" expected string, got ${v === null ? 'null' : typeof v}`);
 }
 
-export function resolveHandshaker(o: unknown, name = 'handshaker'): ResolvedHandshaker {
-  if (o === null || typeof o !== 'object') throw new TypeError(`"${name}" expected object, got ${o === null ? 'null' : typeof o}`);
+const HANDSHAKER_KEYS = ['address', 'targetServiceAccounts', 'localServiceAccount', 'targetName', 'timeoutMs', 'maxPeerBytes'] as const;
+/** Options only a client's handshake uses: the server it expects. */
+const CLIENT_ONLY = ['targetServiceAccounts', 'targetName'] as const;
+
+/**
+ * Checks the `handshaker` option (named `name`) for a handshake as `side`. An unknown key is a
+ * TypeError, not ignored: a misspelt targetServiceAccounts would turn the identity check off.
+ * `extraKeys` are other keys the same object may hold (runHandshake's options are one object).
+ */
+export function resolveHandshaker(o: unknown, side: Side, name = 'handshaker', extraKeys: readonly string[] = []): ResolvedHandshaker {
+  aoptions(name, o, [...HANDSHAKER_KEYS, ...extraKeys]);
   const h = o as HandshakerOptions;
+  if (side === 'server')
+    for (const k of CLIENT_ONLY)
+      // An empty list asks for nothing (a resolved config carries one).
+      if (h[k] !== undefined && !(Array.isArray(h[k]) && h[k].length === 0))
+        throw new TypeError(
+          `"${name}.${k}" is a client option: a server does not choose its clients by it; check conn.altsContext.peerServiceAccount in the connection handler (createServer's onConn) instead`,
+        );
   const address = h.address ?? DEFAULT_HANDSHAKER_ADDRESS;
   astring(`${name}.address`, address);
   const port = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(address)?.[1];

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Side } from '../crypto/types.js';
-import { HandshakeError, type HandshakeFailure } from './errors.js';
+import { HandshakeError, ServiceStatusError, type HandshakeFailure } from './errors.js';
 import { decodeHandshakerResp, type HandshakerReq, type HandshakerResp, type StartClientHandshakeReq, type StartServerHandshakeReq } from './messages.js';
 import { checkResult, type CheckedResult, type ResultPolicy } from './result.js';
 
@@ -102,10 +102,14 @@ export class Relay {
     return this.fail('PEER_CLOSED', 'the peer closed the connection before the handshake completed');
   }
 
-  /** A response from the service, as the bytes that came off the stream. */
+  /**
+   * A response from the service, as the bytes that came off the stream. One that arrives when no
+   * request is with the service is the service's misbehaviour, not ours: it fails the handshake.
+   */
   response(bytes: Uint8Array): RelayStep | null {
     if (this.#terminal()) return null;
-    const s = this.#expect('service', 'response');
+    if (this.#state.name !== 'service') return this.fail('BAD_RESPONSE', `the service sent a response nobody asked for (while waiting for the ${this.#state.name === 'peer' ? 'peer' : 'first request'})`);
+    const s = this.#state;
     let r: HandshakerResp;
     try {
       r = decodeHandshakerResp(bytes);
@@ -113,7 +117,10 @@ export class Relay {
       return this.fail('BAD_RESPONSE', 'the service sent a response that does not decode', e);
     }
     if (r.status?.code) {
-      return this.fail('SERVICE_STATUS', `the service refused the handshake: status ${r.status.code} ${r.status.details ?? ''}`, r.status);
+      // The service judges the bytes it was given: with the peer's, a refusal is the peer's
+      // fault; refusing our own start request (no peer bytes) is the service's or ours.
+      const cause = new ServiceStatusError(r.status.code, r.status.details ?? '');
+      return this.fail('SERVICE_STATUS', `the service refused the handshake: ${cause.message}`, cause, s.sent.length > 0 ? 'peer' : 'local');
     }
     const consumed = r.bytesConsumed ?? 0;
     if (consumed > s.sent.length) return this.fail('BYTES_CONSUMED', `the service consumed ${consumed} of ${s.sent.length} bytes`);

@@ -16,6 +16,20 @@ export const UNANNOUNCED_FRAME_SIZE = 16 * 1024;
 /** Our RPC protocol versions: 2.1..2.1, as every gRPC stack sends. */
 export const RPC_VERSIONS: RpcProtocolVersions = { maxRpcVersion: { major: 2, minor: 1 }, minRpcVersion: { major: 2, minor: 1 } };
 
+/** A version with both numbers: an absent one is 0, as proto3 reads it. */
+export interface CheckedVersion {
+  major: number;
+  minor: number;
+}
+
+/** The peer's RPC versions once checked: both ends of the range present. */
+export interface PeerRpcVersions {
+  maxRpcVersion: CheckedVersion;
+  minRpcVersion: CheckedVersion;
+}
+
+const checkedVersion = (v: Version | undefined): CheckedVersion => ({ major: v?.major ?? 0, minor: v?.minor ?? 0 });
+
 export interface CheckedResult {
   recordProtocol: RecordProtocol;
   /** Exactly KEY_LENGTH[recordProtocol] bytes, our own copy. */
@@ -25,7 +39,7 @@ export interface CheckedResult {
   maxFrameSize: number;
   peerIdentity: Identity;
   localIdentity: Identity | null;
-  peerRpcVersions: RpcProtocolVersions;
+  peerRpcVersions: PeerRpcVersions;
 }
 
 export interface ResultPolicy {
@@ -36,6 +50,8 @@ export interface ResultPolicy {
   rpcVersions: RpcProtocolVersions;
   /** The frame size we announced. */
   maxFrameSize: number;
+  /** Client: the accounts the server may run as (empty: any the service accepts). */
+  targetServiceAccounts?: readonly string[];
 }
 
 /** -1, 0, 1 as a is below, equal to, above b (major, then minor; absent = 0). */
@@ -74,6 +90,11 @@ export function checkResult(r: HandshakerResult, p: ResultPolicy): CheckedResult
   if (r.applicationProtocol === undefined || !p.applicationProtocols.includes(r.applicationProtocol))
     return new HandshakeError('APPLICATION_PROTOCOL', `the service chose application protocol '${r.applicationProtocol ?? ''}', not one offered`);
   if (!hasIdentity(r.peerIdentity)) return new HandshakeError('NO_PEER_IDENTITY', 'the result names no peer identity');
+  // The service checks the targets too; checking its answer here means a service that says OK
+  // for another account still cannot hand us a connection to it.
+  const targets = p.targetServiceAccounts ?? [];
+  if (targets.length > 0 && !targets.includes(r.peerIdentity.serviceAccount ?? ''))
+    return new HandshakeError('PEER_IDENTITY', `the service accepted peer '${r.peerIdentity.serviceAccount ?? r.peerIdentity.hostname ?? ''}', not one of the target service accounts`);
   if (commonRpcVersion(p.rpcVersions, r.peerRpcVersions) === null) return new HandshakeError('RPC_VERSIONS', 'the peer shares no RPC protocol version with us');
   const key = new Uint8Array(keyData.subarray(0, keyLen)); // a copy (Buffer#slice would be a view)
   keyData.fill(0);
@@ -84,6 +105,7 @@ export function checkResult(r: HandshakerResult, p: ResultPolicy): CheckedResult
     maxFrameSize: negotiatedFrameSize(r.maxFrameSize, p.maxFrameSize),
     peerIdentity: r.peerIdentity,
     localIdentity: r.localIdentity ?? null,
-    peerRpcVersions: r.peerRpcVersions!,
+    // commonRpcVersion refused a result without them; an absent bound reads as 0.0.
+    peerRpcVersions: { maxRpcVersion: checkedVersion(r.peerRpcVersions!.maxRpcVersion), minRpcVersion: checkedVersion(r.peerRpcVersions!.minRpcVersion) },
   };
 }

@@ -71,11 +71,14 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
     }
     _createSecureConnector(_target: ConnectorArgs[0], _options: ConnectorArgs[1], callCredentials?: ConnectorArgs[2]): SecureConnector {
       const callCreds = callCredentials ?? grpc.CallCredentials.createEmpty();
+      // grpc-js destroys the connector when it shuts the subchannel down (the channel closed):
+      // a handshake still running then is cancelled, freeing its socket and service slot.
+      const shutdown = new AbortController();
       return {
         async connect(socket: net.Socket) {
           let conn: AltsConn;
           try {
-            conn = await wrapForChannel(socket, config);
+            conn = await wrapForChannel(socket, config, shutdown.signal);
           } catch (e) {
             socket.destroy(); // grpc-js hands the socket over: a connector that fails closes it
             throw e;
@@ -91,7 +94,9 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
         },
         waitForReady: () => Promise.resolve(),
         getCallCredentials: () => callCreds,
-        destroy() {},
+        destroy() {
+          shutdown.abort(new Error('the gRPC channel was closed'));
+        },
       };
     }
   }
@@ -105,10 +110,10 @@ export function altsChannelCredentials(o: AltsChannelOptions): Grpc.ChannelCrede
  * (takeOverSocket). If Node has read bytes, the default reader falls back to the stream reader;
  * an explicit reader: 'native' is a requirement, so the takeover's RangeError stands.
  */
-function wrapForChannel(socket: net.Socket, c: ConnConfig): Promise<AltsConn> {
+function wrapForChannel(socket: net.Socket, c: ConnConfig, signal: AbortSignal): Promise<AltsConn> {
   const fallBack = c.reader === 'native' && !c.readerAsked && !nothingRead(socket);
   const config = fallBack ? { ...c, reader: 'stream' as const } : c;
-  if (config.handshaker !== null) return handshakeResolved(socket, config);
+  if (config.handshaker !== null) return handshakeResolved(socket, config, signal);
   return Promise.resolve(wrapResolved(socket, config));
 }
 

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connect, createServer } from '../../src/api.js';
+import { fakeHandshakerMain } from '../../src/handshake/fake/cli.js';
 import { closeHandshakerClients } from '../../src/handshake/service.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -34,6 +35,30 @@ describe('alts-record fake-handshaker', () => {
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     expect((await exited)[0]).toBe(0);
+  });
+
+  it('a non-loopback --listen is exit 2 unless --allow-non-loopback; --listen without a value says so', async () => {
+    const run = async (...args: string[]) => {
+      const child = spawn(process.execPath, [cli, 'fake-handshaker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const bound = setTimeout(() => child.kill(), 10_000); // a fake that serves instead never exits by itself
+      const [code] = (await once(child, 'exit')) as [number];
+      clearTimeout(bound);
+      return { code, err };
+    };
+    const open = await run('--listen', '0.0.0.0:0');
+    expect(open.code).toBe(2);
+    expect(open.err).toMatch(/not a loopback address.*--allow-non-loopback/);
+    const bare = await run('--listen');
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/"--listen" needs a value/);
+  });
+
+  it('--allow-non-loopback listens on 0.0.0.0 and serves', async () => {
+    const svc = await fakeHandshakerMain(['--listen', '0.0.0.0:0', '--allow-non-loopback'], { signals: false, out: () => {} });
+    expect(svc.address).toMatch(/^0\.0\.0\.0:\d+$/);
+    await svc.close();
   });
 
   it('a bad --listen is exit 2 with the usage on stderr', async () => {

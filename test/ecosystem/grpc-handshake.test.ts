@@ -11,6 +11,10 @@ import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { isAltsError } from '../../src/errors.js';
 import { AltsPeers, altsChannelCredentials } from '../../src/integrations/grpc.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
+import net from 'node:net';
+import { once } from 'node:events';
+import { handshakerClient } from '../../src/handshake/service.js';
+import { hostileService } from '../handshake/_hostile.js';
 import { fakeForFile } from '../handshake/_rig.js';
 
 const fake = fakeForFile();
@@ -97,6 +101,32 @@ describe('grpc-js with the ALTS handshake', () => {
     const err = await new Promise<grpc.ServiceError>((resolve) => client.whoAmI(Buffer.alloc(0), { deadline: Date.now() + 5000 }, (e: grpc.ServiceError) => resolve(e)));
     expect(err.code).toBe(grpc.status.UNAVAILABLE);
   });
+
+  it('closing the channel mid-handshake cancels it: the peer socket closes and the service slot is freed before the deadline', async () => {
+    let requested!: () => void;
+    const asked = new Promise<void>((r) => (requested = r));
+    const svc = await hostileService(() => requested()); // takes the request, never answers
+    cleanups.push(() => svc.close());
+    const peer = net.createServer();
+    peer.listen(0, '127.0.0.1');
+    await once(peer, 'listening');
+    cleanups.push(() => new Promise((r) => peer.close(r)));
+    const accepted = once(peer, 'connection') as Promise<[net.Socket]>;
+    // A deadline far beyond the test's own bound: only the cancellation can end it in time.
+    const creds = altsChannelCredentials({ handshaker: { address: svc.address, timeoutMs: 60_000 } });
+    const client = new WhoClient(`127.0.0.1:${(peer.address() as net.AddressInfo).port}`, creds) as InstanceType<typeof WhoClient> & Record<string, (...a: any[]) => any>;
+    const call = new Promise<grpc.ServiceError>((resolve) => client.whoAmI(Buffer.alloc(0), { deadline: Date.now() + 60_000 }, (e: grpc.ServiceError) => resolve(e)));
+    const [sock] = await accepted;
+    sock.on('error', () => {});
+    const peerClosed = once(sock, 'close');
+    await asked;
+    const limiter = handshakerClient(svc.address).limiters.client;
+    expect(limiter.inFlight).toBe(1);
+    client.close();
+    await peerClosed;
+    expect(limiter.inFlight).toBe(0);
+    expect((await call).code).toBe(grpc.status.UNAVAILABLE);
+  }, 10_000);
 
   it('altsChannelCredentials refuses one fixed key unless unsafeSharedKey, and handshaker with a key', () => {
     const key = new Uint8Array(44);

@@ -45,7 +45,7 @@ export async function readerPair(kind: Kind = 'native'): Promise<{ client: Ready
 }
 
 export function hsOptions(side: Side, h: HandshakerOptions, extra: Partial<RunHandshakeOptions> = {}): RunHandshakeOptions {
-  return { ...resolveHandshaker(h), side, maxFrameSize: 16384, ...extra };
+  return { ...resolveHandshaker(h, side), side, maxFrameSize: 16384, ...extra };
 }
 
 /**

@@ -5,6 +5,7 @@
  * seeing the connection end, and no unhandled rejection.
  */
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AltsError } from '../../src/errors.js';
@@ -72,6 +73,15 @@ describe('a hostile handshaker service', () => {
     expectReason(await withService((_, c) => c.reply({ result: { ...goodResult, keyData: new Uint8Array(43) } })), 'SHORT_KEY', 'local');
   });
 
+  it('an OK result for a peer not among targetServiceAccounts: PEER_IDENTITY, local', async () => {
+    const svc = await hostileService((_, c) => c.reply({ result: goodResult })); // peer 'p@x', whatever was asked
+    try {
+      expectReason(await failing('client', { address: svc.address, targetServiceAccounts: ['alice@x'], timeoutMs: 5000 }), 'PEER_IDENTITY', 'local');
+    } finally {
+      svc.close();
+    }
+  });
+
   it('an unknown record protocol: UNKNOWN_RECORD_PROTOCOL', async () => {
     expectReason(await withService((_, c) => c.reply({ result: { ...goodResult, recordProtocol: 'ALTSRP_CHACHA' } })), 'UNKNOWN_RECORD_PROTOCOL', 'local');
   });
@@ -81,14 +91,40 @@ describe('a hostile handshaker service', () => {
     expectReason(e, 'BYTES_CONSUMED', 'local');
   });
 
-  it('an error status: SERVICE_STATUS with the status as cause', async () => {
+  it('an error status refusing our own start (no peer bytes): SERVICE_STATUS, local, the status as an Error cause', async () => {
     const e = await withService((_, c) => c.reply({ status: { code: 7, details: 'no' } }));
+    expectReason(e, 'SERVICE_STATUS', 'local');
+    expect(e.cause).toBeInstanceOf(Error);
+    expect(e.cause).toMatchObject({ code: 7, details: 'no' });
+    expect(e.message).toContain('7 PERMISSION_DENIED: no');
+  });
+
+  it('an error status refusing the peer\'s bytes: SERVICE_STATUS, the peer\'s', async () => {
+    const e = await withService((_, c) => c.reply({ status: { code: 3, details: 'bad frame' } }), 'server', (s) => s.write('hello'));
     expectReason(e, 'SERVICE_STATUS', 'peer');
-    expect(e.cause).toEqual({ code: 7, details: 'no' });
+    expect(e.cause).toMatchObject({ code: 3, details: 'bad frame' });
   });
 
   it('a response that does not decode: BAD_RESPONSE', async () => {
     expectReason(await withService((_, c) => c.replyRaw(Uint8Array.of(0x0a, 0x7f))), 'BAD_RESPONSE', 'local');
+  });
+
+  it('a second response to one request, while waiting for the peer: BAD_RESPONSE, not an exception out of the stream', async () => {
+    const e = await withService((_, c, n) => {
+      if (n > 0) return;
+      c.reply({ outFrames: Uint8Array.of(1, 2, 3) });
+      c.reply({ outFrames: Uint8Array.of(4) });
+    });
+    expectReason(e, 'BAD_RESPONSE', 'local');
+  });
+
+  it('a second response on the server side, while waiting for the client: BAD_RESPONSE', async () => {
+    const e = await withService((_, c, n) => {
+      if (n > 0) return;
+      c.reply({ outFrames: Uint8Array.of(1, 2, 3), bytesConsumed: 1 });
+      c.reply({ outFrames: Uint8Array.of(4) });
+    }, 'server', (s) => s.write('x'));
+    expectReason(e, 'BAD_RESPONSE', 'local');
   });
 
   it('no result ever: TIMEOUT, blamed on the service', async () => {
@@ -117,7 +153,21 @@ describe('a hostile handshaker service', () => {
     await once(l, 'listening');
     const port = (l.address() as net.AddressInfo).port;
     await new Promise((r) => l.close(r));
-    expectReason(await failing('client', { address: `127.0.0.1:${port}`, timeoutMs: 10_000 }), 'SERVICE_UNREACHABLE', 'local');
+    const e = await failing('client', { address: `127.0.0.1:${port}`, timeoutMs: 10_000 });
+    expectReason(e, 'SERVICE_UNREACHABLE', 'local');
+    expect(e.message).toContain(`the handshaker service at 127.0.0.1:${port} failed: 14 UNAVAILABLE`);
+  });
+
+  it('a gRPC server that is not a handshaker: SERVICE_UNREACHABLE saying so (12 UNIMPLEMENTED)', async () => {
+    const g = new grpc.Server();
+    const port = await new Promise<number>((resolve, reject) => g.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    try {
+      const e = await failing('client', { address: `127.0.0.1:${port}`, timeoutMs: 10_000 });
+      expectReason(e, 'SERVICE_UNREACHABLE', 'local');
+      expect(e.message).toContain(`127.0.0.1:${port} is not a handshaker service (12 UNIMPLEMENTED`);
+    } finally {
+      g.forceShutdown();
+    }
   });
 });
 

@@ -133,24 +133,24 @@ describe('handshakes in flight to one service', () => {
 
 describe('the handshaker option, checked before any socket', () => {
   it('defaults: grpc-go\'s service address, 20 s, 64 KiB', () => {
-    expect(resolveHandshaker({})).toEqual({ address: DEFAULT_HANDSHAKER_ADDRESS, targetServiceAccounts: [], timeoutMs: DEFAULT_TIMEOUT_MS, maxPeerBytes: DEFAULT_MAX_PEER_BYTES });
+    expect(resolveHandshaker({}, 'client')).toEqual({ address: DEFAULT_HANDSHAKER_ADDRESS, targetServiceAccounts: [], timeoutMs: DEFAULT_TIMEOUT_MS, maxPeerBytes: DEFAULT_MAX_PEER_BYTES });
     expect(DEFAULT_HANDSHAKER_ADDRESS).toBe('metadata.google.internal.:8080');
-    expect(resolveHandshaker({ address: '[::1]:9', localServiceAccount: 'a', targetName: 't', targetServiceAccounts: ['b'] })).toMatchObject({ address: '[::1]:9', localServiceAccount: 'a', targetName: 't', targetServiceAccounts: ['b'] });
+    expect(resolveHandshaker({ address: '[::1]:9', localServiceAccount: 'a', targetName: 't', targetServiceAccounts: ['b'] }, 'client')).toMatchObject({ address: '[::1]:9', localServiceAccount: 'a', targetName: 't', targetServiceAccounts: ['b'] });
   });
 
   it('TypeError for a wrong type, RangeError for a wrong value, naming the field', () => {
-    expect(() => resolveHandshaker(null)).toThrow(/"handshaker" expected object/);
-    expect(() => resolveHandshaker('x')).toThrow(TypeError);
-    expect(() => resolveHandshaker({ address: 5 })).toThrow(/"handshaker.address" expected string/);
-    expect(() => resolveHandshaker({ address: 'nohost' })).toThrow(RangeError);
-    expect(() => resolveHandshaker({ address: 'h:65536' })).toThrow(RangeError);
-    expect(() => resolveHandshaker({ targetServiceAccounts: 'a' })).toThrow(TypeError);
-    expect(() => resolveHandshaker({ targetServiceAccounts: [1] })).toThrow(/targetServiceAccounts\[0\]/);
-    expect(() => resolveHandshaker({ localServiceAccount: 1 })).toThrow(TypeError);
-    expect(() => resolveHandshaker({ targetName: 1 })).toThrow(TypeError);
-    expect(() => resolveHandshaker({ timeoutMs: 0 })).toThrow(/"handshaker.timeoutMs"/);
-    expect(() => resolveHandshaker({ timeoutMs: '1' })).toThrow(TypeError);
-    expect(() => resolveHandshaker({ maxPeerBytes: 10 })).toThrow(RangeError);
+    expect(() => resolveHandshaker(null, 'client')).toThrow(/"handshaker" expected object/);
+    expect(() => resolveHandshaker('x', 'client')).toThrow(TypeError);
+    expect(() => resolveHandshaker({ address: 5 }, 'client')).toThrow(/"handshaker.address" expected string/);
+    expect(() => resolveHandshaker({ address: 'nohost' }, 'client')).toThrow(RangeError);
+    expect(() => resolveHandshaker({ address: 'h:65536' }, 'client')).toThrow(RangeError);
+    expect(() => resolveHandshaker({ targetServiceAccounts: 'a' }, 'client')).toThrow(TypeError);
+    expect(() => resolveHandshaker({ targetServiceAccounts: [1] }, 'client')).toThrow(/targetServiceAccounts\[0\]/);
+    expect(() => resolveHandshaker({ localServiceAccount: 1 }, 'client')).toThrow(TypeError);
+    expect(() => resolveHandshaker({ targetName: 1 }, 'client')).toThrow(TypeError);
+    expect(() => resolveHandshaker({ timeoutMs: 0 }, 'client')).toThrow(/"handshaker.timeoutMs"/);
+    expect(() => resolveHandshaker({ timeoutMs: '1' }, 'client')).toThrow(TypeError);
+    expect(() => resolveHandshaker({ maxPeerBytes: 10 }, 'client')).toThrow(RangeError);
     expect(resolveFrameSize(undefined)).toBe(16384);
     expect(() => resolveFrameSize(100)).toThrow(RangeError);
     expect(() => new HandshakerClient('')).toThrow(TypeError);

@@ -128,18 +128,34 @@ describe('relay: every failure is HANDSHAKE_FAILED with a reason and a fault', (
     expect(atResult({ peerIdentity: { attributes: { a: 'b' } } }).reason).toBe('NO_PEER_IDENTITY');
   });
 
+  it('peer RPC versions without a lower bound: accepted, the bound read as 0.0 so both are always there', () => {
+    const r = client();
+    r.begin();
+    const done = r.response(resp({ result: goodResult({ peerRpcVersions: { maxRpcVersion: { major: 2, minor: 1 } } }) }));
+    expect(done).toMatchObject({ op: 'done', result: { peerRpcVersions: { maxRpcVersion: { major: 2, minor: 1 }, minRpcVersion: { major: 0, minor: 0 } } } });
+  });
+
   it('peer RPC versions with nothing in common, or none: RPC_VERSIONS, peer', () => {
     const e = atResult({ peerRpcVersions: { maxRpcVersion: { major: 3, minor: 0 }, minRpcVersion: { major: 2, minor: 2 } } });
     expect([e.reason, e.fault]).toEqual(['RPC_VERSIONS', 'peer']);
     expect(atResult({ peerRpcVersions: undefined }).reason).toBe('RPC_VERSIONS');
   });
 
-  it('a status that is not OK: SERVICE_STATUS, peer, the status as cause', () => {
+  it('a status that is not OK on client_start (no peer bytes): SERVICE_STATUS, local, the status as an Error cause', () => {
     const r = client();
     r.begin();
     const e = failed(r.response(resp({ status: { code: 3, details: 'bad frame' }, outFrames: b('x') })));
+    expect([e.reason, e.fault]).toEqual(['SERVICE_STATUS', 'local']);
+    expect(e.cause).toBeInstanceOf(Error);
+    expect(e.cause).toMatchObject({ code: 3, details: 'bad frame' });
+  });
+
+  it('a status that is not OK on the peer\'s bytes: SERVICE_STATUS, peer', () => {
+    const r = clientWaitingForPeer();
+    r.peerBytes(b('hello'));
+    const e = failed(r.response(resp({ status: { code: 3 } })));
     expect([e.reason, e.fault]).toEqual(['SERVICE_STATUS', 'peer']);
-    expect(e.cause).toEqual({ code: 3, details: 'bad frame' });
+    expect(e.cause).toMatchObject({ code: 3, details: '' });
   });
 
   it('bytes_consumed beyond the bytes sent: BYTES_CONSUMED (client_start sends none)', () => {
@@ -208,8 +224,14 @@ describe('relay: every failure is HANDSHAKE_FAILED with a reason and a fault', (
     expect(() => r.peerBytes(b('x'))).toThrow(/state 'service'/);
     const w = clientWaitingForPeer();
     expect(() => w.peerBytes(new Uint8Array(0))).toThrow(RangeError);
-    expect(() => w.response(resp({}))).toThrow(/state 'peer'/);
     expect(() => new Relay({ side: 'server', maxPeerBytes: 1, policy })).toThrow(TypeError);
+  });
+
+  it('a response out of turn is the service\'s failure (BAD_RESPONSE), not a throw', () => {
+    const w = clientWaitingForPeer();
+    expect(w.response(resp({}))).toMatchObject({ op: 'failed', error: { reason: 'BAD_RESPONSE', fault: 'local' } });
+    expect(w.state).toBe('failed');
+    expect(client().response(resp({}))).toMatchObject({ op: 'failed', error: { reason: 'BAD_RESPONSE' } });
   });
 
   it('the key is copied out and key_data zeroed', () => {
