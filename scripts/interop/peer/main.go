@@ -6,6 +6,7 @@
 //	-mode pair                 a Go client and a Go server in this process, over loopback TCP
 //	-mode server -listen ADDR  prints {"listening":"HOST:PORT"}, serves one connection
 //	-mode client -connect ADDR handshakes with ADDR as the client
+//	-mode bench-sink|bench-source -mib N   the throughput bench's ends (bench.go)
 //
 // Each connection: the client writes "ping from go client", the server answers "pong: " + what
 // it read; then the client sends bulkBytes of a fixed pattern, which the server checks and sends
@@ -177,6 +178,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "server: address to listen on")
 	connect := flag.String("connect", "", "client: address to connect to")
 	target := flag.String("target", "", "client: a target service account (optional)")
+	mib := flag.Int64("mib", 0, "bench-sink, bench-source: MiB to move")
 	flag.Parse()
 	if *hsAddr == "" {
 		fail("-handshaker HOST:PORT is required")
@@ -191,6 +193,8 @@ func main() {
 	defer hs.Close()
 
 	switch *mode {
+	case "bench-sink", "bench-source":
+		bench(ctx, hs, *mode == "bench-sink", *listen, *connect, targets, *mib)
 	case "grpc-client":
 		emit(grpcClient(ctx, hs, *connect, targets))
 	case "grpc-server":
