@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/alts/internal/handshaker"
 )
 
 const benchWrite = 64 * 1024
@@ -21,36 +20,6 @@ type benchReport struct {
 	Side    string  `json:"side"`
 	Bytes   int64   `json:"bytes"`
 	Seconds float64 `json:"seconds"`
-}
-
-func benchHandshake(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, sink bool, targets []string) net.Conn {
-	if sink {
-		opts := handshaker.DefaultServerHandshakerOptions()
-		opts.RPCVersions = rpcVersions
-		h, err := handshaker.NewServerHandshaker(ctx, hs, raw, opts)
-		if err != nil {
-			fail("server handshaker: %v", err)
-		}
-		defer h.Close()
-		conn, _, err := h.ServerHandshake(ctx)
-		if err != nil {
-			fail("server handshake: %v", err)
-		}
-		return conn
-	}
-	opts := handshaker.DefaultClientHandshakerOptions()
-	opts.TargetServiceAccounts = targets
-	opts.RPCVersions = rpcVersions
-	h, err := handshaker.NewClientHandshaker(ctx, hs, raw, opts)
-	if err != nil {
-		fail("client handshaker: %v", err)
-	}
-	defer h.Close()
-	conn, _, err := h.ClientHandshake(ctx)
-	if err != nil {
-		fail("client handshake: %v", err)
-	}
-	return conn
 }
 
 func benchSink(conn net.Conn, total int64) benchReport {
@@ -112,7 +81,12 @@ func bench(ctx context.Context, hs *grpc.ClientConn, sink bool, listen, connect 
 	} else if raw, err = net.Dial("tcp", connect); err != nil {
 		fail("connect %s: %v", connect, err)
 	}
-	conn := benchHandshake(ctx, hs, raw, sink, targets)
+	var conn net.Conn
+	if sink {
+		conn, _ = serverHandshake(ctx, hs, raw)
+	} else {
+		conn, _ = clientHandshake(ctx, hs, raw, targets)
+	}
 	defer conn.Close()
 	if sink {
 		emit(benchSink(conn, mib<<20))

@@ -115,7 +115,8 @@ func dialService(addr string) *grpc.ClientConn {
 	return cc
 }
 
-func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []string) report {
+// clientHandshake runs grpc-go's client handshaker on raw; the record conn and what it negotiated.
+func clientHandshake(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []string) (net.Conn, credentials.AuthInfo) {
 	opts := handshaker.DefaultClientHandshakerOptions()
 	opts.TargetServiceAccounts = targets
 	opts.RPCVersions = rpcVersions
@@ -128,6 +129,27 @@ func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []st
 	if err != nil {
 		fail("client handshake: %v", err)
 	}
+	return conn, info
+}
+
+// serverHandshake runs grpc-go's server handshaker on raw; the record conn and what it negotiated.
+func serverHandshake(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) (net.Conn, credentials.AuthInfo) {
+	opts := handshaker.DefaultServerHandshakerOptions()
+	opts.RPCVersions = rpcVersions
+	h, err := handshaker.NewServerHandshaker(ctx, hs, raw, opts)
+	if err != nil {
+		fail("server handshaker: %v", err)
+	}
+	defer h.Close()
+	conn, info, err := h.ServerHandshake(ctx)
+	if err != nil {
+		fail("server handshake: %v", err)
+	}
+	return conn, info
+}
+
+func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []string) report {
+	conn, info := clientHandshake(ctx, hs, raw, targets)
 	defer conn.Close()
 	if _, err := conn.Write([]byte("ping from go client")); err != nil {
 		fail("client write: %v", err)
@@ -145,17 +167,7 @@ func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []st
 }
 
 func server(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) report {
-	opts := handshaker.DefaultServerHandshakerOptions()
-	opts.RPCVersions = rpcVersions
-	h, err := handshaker.NewServerHandshaker(ctx, hs, raw, opts)
-	if err != nil {
-		fail("server handshaker: %v", err)
-	}
-	defer h.Close()
-	conn, info, err := h.ServerHandshake(ctx)
-	if err != nil {
-		fail("server handshake: %v", err)
-	}
+	conn, info := serverHandshake(ctx, hs, raw)
 	defer conn.Close()
 	buf := make([]byte, 1024)
 	n, err := conn.Read(buf)
