@@ -42,7 +42,8 @@ function linkAllBut(src, dst, except) {
   return except === undefined ? null : join(dst, except);
 }
 
-export function buildPeer() {
+/** Builds into `out` (default build/interop in the repository); returns the binary's path. */
+export function buildPeer(out = OUT) {
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
   } catch {
@@ -53,13 +54,13 @@ export function buildPeer() {
   // copy or walk the work tree (Stryker's sandbox, linters). Removed once the binary is built.
   const gopath = mkdtempSync(join(tmpdir(), 'alts-record-gopath-'));
   try {
-    return buildIn(src, gopath);
+    return buildIn(src, gopath, out);
   } finally {
     rmSync(gopath, { recursive: true, force: true });
   }
 }
 
-function buildIn(src, gopath) {
+function buildIn(src, gopath, out) {
   // Along the path to credentials/alts: real directories; everything else: links to Debian's.
   const path = ['google.golang.org', 'grpc', 'credentials', 'alts'];
   let from = src;
@@ -72,8 +73,8 @@ function buildIn(src, gopath) {
   const peerDir = join(to, 'altsrecordpeer');
   mkdirSync(peerDir);
   for (const f of readdirSync(join(HERE, 'peer'))) if (f.endsWith('.go')) copyFileSync(join(HERE, 'peer', f), join(peerDir, f));
-  mkdirSync(OUT, { recursive: true });
-  const bin = join(OUT, 'altsrecordpeer');
+  mkdirSync(out, { recursive: true });
+  const bin = join(out, 'altsrecordpeer');
   execFileSync('go', ['build', '-o', bin, PEER_PKG], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, GO111MODULE: 'off', GOPATH: gopath, GOFLAGS: '', GOPROXY: 'off' },

@@ -5,12 +5,15 @@
  * setMaxSendFragment) vs plain net, all in one run, interleaved. This process is the client;
  * the bench peer (peer.ts) is the server. One fresh connection per measurement; the handshake is
  * not timed. c2s: first write → the peer's "all received"; s2c: "go" → last byte received.
+ * Where Go and Debian's grpc-go sources are installed, four grpc-go pairs (goPeer.ts) join the
+ * same rotation: grpc-go and alts-record at each end, both through the ALTS handshake.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../crypto/types.js';
 import type { BenchArgs } from './args.js';
 import { benchBackends, NOBLE_DIVISOR } from './backends.js';
+import { endName, PAIRS, startGoPeers, type End, type GoPeers } from './goPeer.js';
 import { PeerLink } from './peerLink.js';
 import type { Progress } from './progress.js';
 import type { Recorder } from './result.js';
@@ -33,12 +36,17 @@ interface Config {
   spec: TransportSpec;
   bytes: number;
   label: string;
+  /** A grpc-go pair, client → server (goPeer.ts); `spec` is then unused. */
+  go?: readonly [End, End];
 }
 
 const kib = (n: number) => `${n / 1024} KiB`;
 const id = (dir: Dir, kind: Kind, frame?: number, backend?: Backend) => [dir, kind, backend, frame].filter((x) => x !== undefined).join(':');
+const goId = ([from, to]: readonly [End, End]) => `c2s:${from}-${to}:4096`;
+const GO_GROUP = 'grpc-go pairs, client → server, 4 KiB frames';
 
-async function runOnce(peer: PeerLink, c: Config, progress: Progress): Promise<{ mibps: number; info: string }> {
+async function runOnce(peer: PeerLink, go: GoPeers | undefined, c: Config, progress: Progress): Promise<{ mibps: number; info: string }> {
+  if (c.go !== undefined) return { mibps: await go!.run(c.go[0], c.go[1], c.bytes / MIB), info: '' };
   const { port } = await peer.request({ op: 'tp-listen', spec: c.spec, role: c.dir === 'c2s' ? 'receive' : 'send', bytes: c.bytes }, 'listening');
   const ep = await dial(c.spec, port as number);
   const tick = (done: number) => progress.detail(`${Math.floor((100 * done) / c.bytes)}%`);
@@ -84,22 +92,26 @@ export async function throughput(args: BenchArgs, rec: Recorder, progress: Progr
     }
     configs.push({ id: id(dir, 'net'), dir, bytes: mib * MIB, label: 'plain net', spec: { kind: 'net' } });
   }
-  for (const c of configs) rec.declare(c.id, GROUP[c.dir], c.label, 'MiB/s');
+  const go = await startGoPeers();
+  if ('skipped' in go) rec.notes.push(go.skipped);
+  else for (const pair of PAIRS) configs.push({ id: goId(pair), dir: 'c2s', bytes: mib * MIB, label: pair.map(endName).join(' → '), spec: { kind: 'alts' }, go: pair });
+  for (const c of configs) rec.declare(c.id, c.go ? GO_GROUP : GROUP[c.dir], c.label, 'MiB/s');
+  const goPeers = 'skipped' in go ? undefined : go;
 
   const seen = new Set<string>();
   const peer = await PeerLink.start();
   try {
     for (const c of configs) {
       progress.step(`throughput warm-up (not recorded): ${c.label} ${c.dir}`);
-      await runOnce(peer, { ...c, bytes: Math.min(c.bytes, WARM_UP_BYTES) }, progress);
+      await runOnce(peer, goPeers, { ...c, bytes: Math.min(c.bytes, WARM_UP_BYTES) }, progress);
     }
     for (let rep = 0; rep < args.reps; rep++) {
       for (const i of rotation(configs.length, rep)) {
         const c = configs[i]!;
         progress.step(`throughput rep ${rep + 1}/${args.reps}: ${c.label} ${c.dir} (${c.bytes / MIB} MiB)`);
-        const { mibps, info } = await runOnce(peer, c, progress);
+        const { mibps, info } = await runOnce(peer, goPeers, c, progress);
         rec.sample(c.id, mibps);
-        if (!seen.has(`${c.spec.kind}${info}`)) {
+        if (c.go === undefined && !seen.has(`${c.spec.kind}${info}`)) {
           seen.add(`${c.spec.kind}${info}`);
           if (c.spec.kind !== 'net') rec.notes.push(`${c.spec.kind} negotiated: ${info}`);
         }
@@ -107,6 +119,7 @@ export async function throughput(args: BenchArgs, rec: Recorder, progress: Progr
     }
   } finally {
     await peer.stop();
+    await goPeers?.close();
   }
 
   for (const dir of DIRS) {
@@ -126,6 +139,13 @@ export async function throughput(args: BenchArgs, rec: Recorder, progress: Progr
     rec.target(`${dir} 16 KiB: alts native / TLS`, ratio(at('alts', 'native'), at('tls')), '>=', 1.25, '×', missing('native'));
     rec.target(`${dir} 16 KiB: alts native / net`, ratio(at('alts', 'native'), at('net')), '>=', 0.7, '×', missing('native'));
     rec.target(`${dir} 16 KiB: alts node / TLS`, ratio(at('alts', 'node'), at('tls')), '>=', 1.0, '×');
+  }
+  const goNote = 'skipped' in go ? go.skipped : undefined;
+  for (const [pair, threshold] of [[['alts', 'alts'], 1.5], [['go', 'alts'], 0.95], [['alts', 'go'], 0.95]] as const) {
+    const label = `${pair.map(endName).join(' → ')} / grpc-go → grpc-go`;
+    const r = ratio(rec.median(goId(pair)), rec.median(goId(['go', 'go'])));
+    if (goNote === undefined) rec.derive(label, r, '×');
+    rec.target(label, r, '>=', threshold, '×', goNote);
   }
   return { reps: args.reps, mibPerRun: mib, write: '64 KiB', protocol, processes: 2 };
 }

@@ -6,6 +6,7 @@
 //	-mode pair                 a Go client and a Go server in this process, over loopback TCP
 //	-mode server -listen ADDR  prints {"listening":"HOST:PORT"}, serves one connection
 //	-mode client -connect ADDR handshakes with ADDR as the client
+//	-mode bench-sink|bench-source -mib N   the throughput bench's ends (bench.go)
 //
 // Each connection: the client writes "ping from go client", the server answers "pong: " + what
 // it read; then the client sends bulkBytes of a fixed pattern, which the server checks and sends
@@ -114,7 +115,8 @@ func dialService(addr string) *grpc.ClientConn {
 	return cc
 }
 
-func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []string) report {
+// clientHandshake runs grpc-go's client handshaker on raw; the record conn and what it negotiated.
+func clientHandshake(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []string) (net.Conn, credentials.AuthInfo) {
 	opts := handshaker.DefaultClientHandshakerOptions()
 	opts.TargetServiceAccounts = targets
 	opts.RPCVersions = rpcVersions
@@ -127,6 +129,27 @@ func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []st
 	if err != nil {
 		fail("client handshake: %v", err)
 	}
+	return conn, info
+}
+
+// serverHandshake runs grpc-go's server handshaker on raw; the record conn and what it negotiated.
+func serverHandshake(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) (net.Conn, credentials.AuthInfo) {
+	opts := handshaker.DefaultServerHandshakerOptions()
+	opts.RPCVersions = rpcVersions
+	h, err := handshaker.NewServerHandshaker(ctx, hs, raw, opts)
+	if err != nil {
+		fail("server handshaker: %v", err)
+	}
+	defer h.Close()
+	conn, info, err := h.ServerHandshake(ctx)
+	if err != nil {
+		fail("server handshake: %v", err)
+	}
+	return conn, info
+}
+
+func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []string) report {
+	conn, info := clientHandshake(ctx, hs, raw, targets)
 	defer conn.Close()
 	if _, err := conn.Write([]byte("ping from go client")); err != nil {
 		fail("client write: %v", err)
@@ -144,17 +167,7 @@ func client(ctx context.Context, hs *grpc.ClientConn, raw net.Conn, targets []st
 }
 
 func server(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) report {
-	opts := handshaker.DefaultServerHandshakerOptions()
-	opts.RPCVersions = rpcVersions
-	h, err := handshaker.NewServerHandshaker(ctx, hs, raw, opts)
-	if err != nil {
-		fail("server handshaker: %v", err)
-	}
-	defer h.Close()
-	conn, info, err := h.ServerHandshake(ctx)
-	if err != nil {
-		fail("server handshake: %v", err)
-	}
+	conn, info := serverHandshake(ctx, hs, raw)
 	defer conn.Close()
 	buf := make([]byte, 1024)
 	n, err := conn.Read(buf)
@@ -177,6 +190,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "server: address to listen on")
 	connect := flag.String("connect", "", "client: address to connect to")
 	target := flag.String("target", "", "client: a target service account (optional)")
+	mib := flag.Int64("mib", 0, "bench-sink, bench-source: MiB to move")
 	flag.Parse()
 	if *hsAddr == "" {
 		fail("-handshaker HOST:PORT is required")
@@ -191,6 +205,8 @@ func main() {
 	defer hs.Close()
 
 	switch *mode {
+	case "bench-sink", "bench-source":
+		bench(ctx, hs, *mode == "bench-sink", *listen, *connect, targets, *mib)
 	case "grpc-client":
 		emit(grpcClient(ctx, hs, *connect, targets))
 	case "grpc-server":
