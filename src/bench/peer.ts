@@ -7,11 +7,13 @@
  *              waits until exactly `open` are set up, collects garbage, replies with memory.
  *   pool-connect  pool: open N alts connections to the parent (`connected`); on `go` stream
  *              N bytes on each, end them (`sent`).
+ *   grpc-*       grpc-idle: grpc-js servers and clients (grpcPeer.ts).
  * @module
  */
 import type net from 'node:net';
 import type { AltsConn } from '../conn/AltsConn.js';
 import { BufferPool } from '../pool/BufferPool.js';
+import { grpcHandlers } from './grpcPeer.js';
 import type { Msg } from './peerLink.js';
 import { dialAlts, listen, openMany, type Endpoint, type Listener, type TransportSpec } from './transports.js';
 
@@ -160,6 +162,7 @@ const handlers: Record<string, (m: Msg) => Promise<void> | void> = {
   'idle-listen': idleListen,
   settle,
   'pool-connect': poolConnect,
+  ...Object.fromEntries(Object.entries(grpcHandlers).map(([op, h]) => [op, (m: Msg) => h(m).then(send)])),
   go: () => onGo?.(),
   exit: () => process.exit(0),
 };
