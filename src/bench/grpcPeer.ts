@@ -13,6 +13,7 @@ import type * as Grpc from '@grpc/grpc-js';
 import { createServer } from '../api.js';
 import { loadGrpcJs } from '../handshake/service.js';
 import { AltsPeers, altsChannelCredentials } from '../integrations/grpc.js';
+import { settledMemory } from './memory.js';
 import type { Msg } from './peerLink.js';
 import { openMany } from './transports.js';
 
@@ -104,13 +105,7 @@ async function settle(m: Msg): Promise<Msg> {
     onAnswer();
   });
   onAnswer = () => {};
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 2; i++) {
-    await new Promise((r) => setImmediate(r));
-    gc?.();
-  }
-  const mem = process.memoryUsage();
-  return { op: 'grpc-settled', gc: gc !== undefined, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, answered };
+  return { op: 'grpc-settled', ...(await settledMemory()), answered };
 }
 
 /** peer.ts's handlers for these commands: each replies with the message its promise gives. */
