@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export type BenchName = 'throughput' | 'frames' | 'idle' | 'pool';
+export type BenchName = 'throughput' | 'frames' | 'idle' | 'pool' | 'grpc-idle';
 
 interface Spec {
   what: string;
@@ -18,6 +18,7 @@ export const BENCHES: Readonly<Record<BenchName, Spec>> = {
   frames: { what: 'seal/open per frame, 1-64 KiB, per backend vs openssl speed', defaults: { reps: 5, seconds: 1 } },
   idle: { what: 'RSS per idle connection (read pending) vs net and TLS; pool bytes lent', defaults: { reps: 3, conns: 10000 } },
   pool: { what: 'many connections streaming through an 8 MiB pool vs an unbounded one', defaults: { reps: 5, conns: 1000, mib: 4096 } },
+  'grpc-idle': { what: 'RSS per idle grpc-js connection, each side: alts-record (handshake) vs TLS vs insecure', defaults: { reps: 3, conns: 600 } },
 };
 
 export interface BenchArgs {
@@ -49,10 +50,10 @@ ${Object.entries(BENCHES)
 
 options:
   --json       print the result as JSON on stdout (no table)
-  --reps N     interleaved repetitions (default 5; idle 3)
+  --reps N     interleaved repetitions (default 5; idle, grpc-idle 3)
   --out DIR    where <name>-<time>.json and .svg go (default bench/out under the current directory)
   --mib N      throughput: MiB per direction per run (default 1024); pool: MiB over all connections (default 4096)
-  --conns N    idle: connections (default 10000); pool: connections (default 1000)
+  --conns N    idle: connections (default 10000); pool: connections (default 1000); grpc-idle: clients (default 600)
   --seconds S  frames: seconds per measurement (default 1)
 `;
 

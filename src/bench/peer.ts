@@ -7,11 +7,14 @@
  *              waits until exactly `open` are set up, collects garbage, replies with memory.
  *   pool-connect  pool: open N alts connections to the parent (`connected`); on `go` stream
  *              N bytes on each, end them (`sent`).
+ *   grpc-*       grpc-idle: grpc-js servers and clients (grpcPeer.ts).
  * @module
  */
 import type net from 'node:net';
 import type { AltsConn } from '../conn/AltsConn.js';
 import { BufferPool } from '../pool/BufferPool.js';
+import { grpcHandlers } from './grpcPeer.js';
+import { settledMemory } from './memory.js';
 import type { Msg } from './peerLink.js';
 import { dialAlts, listen, openMany, type Endpoint, type Listener, type TransportSpec } from './transports.js';
 
@@ -111,20 +114,14 @@ async function settle(m: Msg): Promise<void> {
     onCountChange();
   });
   onCountChange = () => {};
-  // Let closes finish (libuv closes handles on the next loop turn), then collect twice.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 2; i++) {
-    await new Promise((r) => setImmediate(r));
-    gc?.();
-  }
-  const mem = process.memoryUsage();
+  const mem = await settledMemory();
   let held = 0;
   const states: Record<string, number> = {};
   for (const c of altsConns) {
     held += c.heldBytes;
     states[c.state] = (states[c.state] ?? 0) + 1;
   }
-  send({ op: 'settled', gc: gc !== undefined, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
+  send({ op: 'settled', ...mem,
     poolOutstanding: idlePool.outstanding, poolHighWater: idlePool.highWater, held, states });
 }
 
@@ -160,6 +157,7 @@ const handlers: Record<string, (m: Msg) => Promise<void> | void> = {
   'idle-listen': idleListen,
   settle,
   'pool-connect': poolConnect,
+  ...Object.fromEntries(Object.entries(grpcHandlers).map(([op, h]) => [op, (m: Msg) => h(m).then(send)])),
   go: () => onGo?.(),
   exit: () => process.exit(0),
 };

@@ -25,6 +25,8 @@ async function load(name: BenchName): Promise<Bench> {
       return (await import('./idle.js')).idle;
     case 'pool':
       return (await import('./pool.js')).pool;
+    case 'grpc-idle':
+      return (await import('./grpcIdle.js')).grpcIdle;
   }
 }
 

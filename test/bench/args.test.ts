@@ -26,6 +26,7 @@ describe('alts-record command line', () => {
     expect(parseCli(['bench', 'frames'])).toEqual({ cmd: 'bench', name: 'frames', json: false, out: 'bench/out', reps: 5, seconds: 1 });
     expect(parseCli(['bench', 'idle'])).toEqual({ cmd: 'bench', name: 'idle', json: false, out: 'bench/out', reps: 3, conns: 10000 });
     expect(parseCli(['bench', 'pool'])).toEqual({ cmd: 'bench', name: 'pool', json: false, out: 'bench/out', reps: 5, conns: 1000, mib: 4096 });
+    expect(parseCli(['bench', 'grpc-idle'])).toEqual({ cmd: 'bench', name: 'grpc-idle', json: false, out: 'bench/out', reps: 3, conns: 600 });
   });
 
   it('options override the defaults, in any position', () => {
