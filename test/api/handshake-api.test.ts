@@ -13,6 +13,7 @@ import { isAltsError } from '../../src/errors.js';
 import { MAX_IN_FLIGHT } from '../../src/handshake/service.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
 import { fakeForFile } from '../handshake/_rig.js';
+import { echoOnce } from './_echo.js';
 
 const fake = fakeForFile();
 const cleanups: (() => unknown)[] = [];
@@ -40,12 +41,7 @@ async function echoServer(reader: 'native' | 'stream', pool?: BufferPool): Promi
   const conns: AltsConn[] = [];
   const server = createServer(
     { handshaker: { address: fake.svc.address, localServiceAccount: SERVER_ACCOUNT }, reader, ...(pool && { pool }) },
-    async (c) => {
-      conns.push(c);
-      const into = new Uint8Array(64);
-      const n = await c.read(into);
-      await c.write(into.subarray(0, n));
-    },
+    echoOnce(conns),
   );
   const { port } = await server.listen(0, '127.0.0.1');
   cleanups.push(() => server.close());

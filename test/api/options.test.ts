@@ -12,6 +12,7 @@ import { connect, createServer, wrap, wrapFd, type ConnOptions, type MultiConnOp
 import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { isAltsError } from '../../src/errors.js';
 import { loadNative } from '../../src/native.js';
+import { echoOnce } from './_echo.js';
 
 const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
 const key = new Uint8Array(randomBytes(44));
@@ -189,12 +190,7 @@ describe('createServer resolves its options once, at creation', () => {
     // unsafeSharedKey: this checks the record layer alone, so every connection shares one fixed key (nonces repeat across connections: loopback tests only).
     const o: MultiConnOptions = { ...base, key: copy(key), side: 'server', readSize: 4096, unsafeSharedKey: true };
     const conns: AltsConn[] = [];
-    const server = createServer(o, async (c) => {
-      conns.push(c);
-      const into = new Uint8Array(64);
-      const n = await c.read(into);
-      await c.write(into.subarray(0, n));
-    });
+    const server = createServer(o, echoOnce(conns));
     const { port } = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());
     o.readSize = 1;
