@@ -102,11 +102,11 @@ func (f *fakeService) DoHandshake(stream altspb.HandshakerService_DoHandshakeSer
 
 // step answers one request; *sp is set by the start request.
 func (s *side) step(sp **side, req *altspb.HandshakerReq) (*altspb.HandshakerResp, *statusErr) {
+	if s != nil && (req.GetClientStart() != nil || req.GetServerStart() != nil) {
+		return nil, refuse(codes.FailedPrecondition, "a second start request")
+	}
 	switch r := req.ReqOneof.(type) {
 	case *altspb.HandshakerReq_ClientStart:
-		if s != nil {
-			return nil, refuse(codes.FailedPrecondition, "a second start request")
-		}
 		c, serr := clientSide(r.ClientStart)
 		if serr != nil {
 			return nil, serr
@@ -118,9 +118,6 @@ func (s *side) step(sp **side, req *altspb.HandshakerReq) (*altspb.HandshakerRes
 		}
 		return &altspb.HandshakerResp{OutFrames: frame(clientInit, append(append([]byte{}, c.nonce...), c.local...)), Status: ok()}, nil
 	case *altspb.HandshakerReq_ServerStart:
-		if s != nil {
-			return nil, refuse(codes.FailedPrecondition, "a second start request")
-		}
 		v, serr := serverSide(r.ServerStart)
 		if serr != nil {
 			return nil, serr
