@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * npm run interop (docs/handshake.md §9): grpc-go 1.33.3's own ALTS handshaker client and record
- * layer against alts-record, both through alts-record's fake handshaker service, over loopback
- * TCP. Five runs:
+ * layer against alts-record, over loopback TCP. The first five runs go through alts-record's fake
+ * handshaker service:
  *   go-pair      a Go client and a Go server (grpc-go against the fake alone)
  *   node→go      alts-record's connect({ handshaker }) (native reader) with a Go server
  *   go→node      a Go client with alts-record's createServer({ handshaker }) (native reader)
@@ -12,6 +12,13 @@
  *   grpc go→node a grpc-go client (its ALTS handshaker and record layer as TransportCredentials)
  *                with a grpc-js server fed by createServer({ handshaker }) through AltsPeers
  *   grpc node→go a grpc-js client on altsChannelCredentials({ handshaker }) with a grpc-go server
+ * The last two go through a second, independent fake service in the Go peer (-mode fake-service,
+ * on grpc-go's generated HandshakerService types), so our handshaker client is not tied to our
+ * own fake:
+ *   node↔node via go-fake  connect({ handshaker }) with createServer({ handshaker }), native
+ *                          readers, 256 KiB each way; and a connect whose target the Go service
+ *                          refuses (PERMISSION_DENIED)
+ *   node→go via go-fake    the node→go run above, both ends through the Go service
  * Prints one JSON line per run and exits 1 if any failed. Needs the build (npm run build) and
  * Debian's golang-go and golang-google-grpc-dev.
  * @module
@@ -89,11 +96,11 @@ async function goPair(bin, address) {
   });
 }
 
-async function nodeToGo(bin, address) {
+async function nodeToGo(bin, address, name = 'node→go', target = DEFAULT_IDENTITY.server) {
   const p = peer(bin, ['-mode', 'server', '-handshaker', address]);
   const { listening } = await p.next();
   const [host, port] = [listening.slice(0, listening.lastIndexOf(':')), Number(listening.slice(listening.lastIndexOf(':') + 1))];
-  const conn = await connect({ host, port, reader: 'native', handshaker: { address, targetServiceAccounts: [DEFAULT_IDENTITY.server] } });
+  const conn = await connect({ host, port, reader: 'native', handshaker: { address, targetServiceAccounts: [target] } });
   const hs = { altsContext: conn.altsContext };
   await conn.write(enc.encode('ping from node client'));
   const reply = await readText(conn);
@@ -101,7 +108,7 @@ async function nodeToGo(bin, address) {
   const back = await readExactly(conn, BULK.length);
   const g = await p.next();
   conn.close();
-  return check('node→go', {
+  return check(name, {
     'node read pong': reply === 'pong: ping from node client',
     'go read ping': g.read === 'ping from node client',
     'bulk intact at go': g.bulkIntact === true,
@@ -211,6 +218,35 @@ async function grpcNodeToGo(bin, address) {
   });
 }
 
+// The Go service's account for a server whose start request names none (fakeservice.go).
+const GO_FAKE_SERVER = 'go-fake-server@altsrecordpeer.invalid';
+const NODE = { client: 'node-client@interop.invalid', server: 'node-server@interop.invalid' };
+
+async function nodeViaGoFake(address) {
+  const server = createServer({ handshaker: { address, localServiceAccount: NODE.server }, reader: 'native' }, async (c) => {
+    await c.write(await readExactly(c, BULK.length));
+  });
+  const refusals = [];
+  server.on('error', (e) => refusals.push(e)); // the refused connect below, seen from the server
+  const { port } = await server.listen(0, '127.0.0.1');
+  const conn = await connect({ host: '127.0.0.1', port, reader: 'native',
+    handshaker: { address, localServiceAccount: NODE.client, targetServiceAccounts: [NODE.server] } });
+  const ctx = conn.altsContext;
+  await conn.write(BULK);
+  const back = await readExactly(conn, BULK.length);
+  conn.close();
+  const refused = await connect({ host: '127.0.0.1', port, reader: 'native',
+    handshaker: { address, targetServiceAccounts: ['someone-else@interop.invalid'] } }).then(() => null, (e) => e);
+  await server.close();
+  return check('node↔node via go-fake', {
+    'bulk intact both ways': sameBytes(back, BULK),
+    'identities from the start requests': ctx.peerServiceAccount === NODE.server && ctx.localServiceAccount === NODE.client,
+    'rekey protocol': ctx.recordProtocol === 'ALTSRP_GCM_AES128_REKEY',
+    'native reader': conn.reader === 'native',
+    'a wrong target refused by the service': refused?.reason === 'SERVICE_STATUS' && refused.cause?.code === 7,
+  });
+}
+
 let bin;
 try {
   bin = buildPeer();
@@ -228,6 +264,22 @@ for (const run of [goPair, nodeToGo, goToNode, grpcGoToNode, grpcNodeToGo]) {
     ok = false;
   }
 }
-closeHandshakerClients();
 await fake.close();
+const goFake = peer(bin, ['-mode', 'fake-service']);
+const { address: goAddress } = await goFake.next();
+const viaGoFake = [
+  ['node↔node via go-fake', () => nodeViaGoFake(goAddress)],
+  ['node→go via go-fake', () => nodeToGo(bin, goAddress, 'node→go via go-fake', GO_FAKE_SERVER)],
+];
+for (const [name, run] of viaGoFake) {
+  try {
+    ok = (await run()) && ok;
+  } catch (e) {
+    console.log(JSON.stringify({ run: name, ok: false, error: String(e?.stack ?? e) }));
+    ok = false;
+  }
+}
+goFake.kill();
+await goFake.exited;
+closeHandshakerClients();
 process.exitCode = ok ? 0 : 1;

@@ -7,6 +7,8 @@
 //	-mode server -listen ADDR  prints {"listening":"HOST:PORT"}, serves one connection
 //	-mode client -connect ADDR handshakes with ADDR as the client
 //	-mode bench-sink|bench-source -mib N   the throughput bench's ends (bench.go)
+//	-mode fake-service         a second fake handshaker service (fakeservice.go): prints
+//	                           {"address":"HOST:PORT"}, serves until killed
 //
 // Each connection: the client writes "ping from go client", the server answers "pong: " + what
 // it read; then the client sends bulkBytes of a fixed pattern, which the server checks and sends
@@ -185,13 +187,17 @@ func server(ctx context.Context, hs *grpc.ClientConn, raw net.Conn) report {
 }
 
 func main() {
-	mode := flag.String("mode", "pair", "pair | client | server | grpc-client | grpc-server")
+	mode := flag.String("mode", "pair", "pair | client | server | grpc-client | grpc-server | bench-sink | bench-source | fake-service")
 	hsAddr := flag.String("handshaker", "", "handshaker service HOST:PORT")
 	listen := flag.String("listen", "127.0.0.1:0", "server: address to listen on")
 	connect := flag.String("connect", "", "client: address to connect to")
 	target := flag.String("target", "", "client: a target service account (optional)")
 	mib := flag.Int64("mib", 0, "bench-sink, bench-source: MiB to move")
 	flag.Parse()
+	if *mode == "fake-service" {
+		serveFakeService()
+		return
+	}
 	if *hsAddr == "" {
 		fail("-handshaker HOST:PORT is required")
 	}
