@@ -4,6 +4,7 @@
  * returns the bytes are in the conn's receive queue. No mocks: real socket, addon and pool.
  */
 import { once } from 'node:events';
+import net from 'node:net';
 import { wrapFd } from '../../src/api.js';
 import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { loadNative, type ReadyHandle } from '../../src/native.js';
@@ -108,4 +109,19 @@ export async function readExactly(conn: AltsConn, n: number, chunk = 65536): Pro
     got += k;
   }
   return out;
+}
+
+/**
+ * A loopback TCP connection: `accepted` (taken with pauseOnConnect, so Node has read nothing and
+ * the native reader can take it over) and `dialled`, the other end. `close` stops the listener.
+ */
+export async function loopbackTcp(o: { allowHalfOpen?: boolean } = {}): Promise<{ accepted: net.Socket; dialled: net.Socket; close: () => Promise<void> }> {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const incoming = once(server, 'connection') as Promise<[net.Socket]>;
+  const dialled = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ...o });
+  await once(dialled, 'connect');
+  const [accepted] = await incoming;
+  return { accepted, dialled, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

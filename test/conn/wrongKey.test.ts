@@ -5,14 +5,12 @@
  * A conn that fails for a peer fault resets the connection (docs/spec.md §6), so the side that
  * never received a frame reads IO_ERROR, not the FIN of a close.
  */
-import net from 'node:net';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { wrap } from '../../src/api.js';
 import type { AltsConn } from '../../src/conn/AltsConn.js';
 import { AltsError } from '../../src/errors.js';
 import { BufferPool } from '../../src/pool/BufferPool.js';
-import { closeCallbacksRan, keyFor, makePair } from './harness.js';
+import { closeCallbacksRan, keyFor, loopbackTcp, makePair } from './harness.js';
 
 type Reader = 'native' | 'stream';
 const PROTOCOL = 'ALTSRP_GCM_AES128_REKEY' as const;
@@ -24,13 +22,7 @@ function otherKey(): Uint8Array {
 }
 
 async function tcpConns(reader: Reader): Promise<{ client: AltsConn; server: AltsConn; done: () => Promise<void> }> {
-  const srv = net.createServer({ pauseOnConnect: true });
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const accepted = once(srv, 'connection') as Promise<[net.Socket]>;
-  const raw = net.connect({ port: (srv.address() as net.AddressInfo).port, host: '127.0.0.1' });
-  await once(raw, 'connect');
-  const [sock] = await accepted;
+  const { accepted: sock, dialled: raw, close } = await loopbackTcp();
   const pool = new BufferPool();
   const server = wrap(sock, { protocol: PROTOCOL, side: 'server', key: keyFor(PROTOCOL), pool, reader });
   const client = wrap(raw, { protocol: PROTOCOL, side: 'client', key: otherKey(), pool, reader });
@@ -40,7 +32,7 @@ async function tcpConns(reader: Reader): Promise<{ client: AltsConn; server: Alt
     done: async () => {
       client.close();
       server.close();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      await close();
     },
   };
 }

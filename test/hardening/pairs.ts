@@ -6,7 +6,6 @@
  * open-fd count for leak checks.
  */
 import net from 'node:net';
-import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { expect } from 'vitest';
 import { wrap, wrapFd } from '../../src/api.js';
@@ -17,7 +16,7 @@ import { AltsError } from '../../src/errors.js';
 import type { BufferPool } from '../../src/pool/BufferPool.js';
 import { plaintextFor } from '../../properties/conn/Real.js';
 import { sealer, sealOne } from '../../properties/hostile/streams.js';
-import { keyFor, native } from '../conn/harness.js';
+import { keyFor, loopbackTcp, native } from '../conn/harness.js';
 
 export type ReaderKind = 'native' | 'stream';
 
@@ -100,13 +99,7 @@ export function pairOf(o: { reader: ReaderKind; pool: BufferPool; protocol?: Rec
  * listener and destroys the raw socket.
  */
 export async function tcpPairOf(o: { reader: ReaderKind; pool: BufferPool }): Promise<{ conn: AltsConn; raw: net.Socket; done: () => Promise<void> }> {
-  const server = net.createServer({ pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const raw = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  await once(raw, 'connect');
-  const [sock] = await accepted;
+  const { accepted: sock, dialled: raw, close } = await loopbackTcp({ allowHalfOpen: true });
   const protocol = 'ALTSRP_GCM_AES128_REKEY' as const;
   const conn = wrap(sock, { protocol, side: 'client', key: keyFor(protocol), pool: o.pool, reader: o.reader });
   return {
@@ -114,7 +107,7 @@ export async function tcpPairOf(o: { reader: ReaderKind; pool: BufferPool }): Pr
     raw,
     done: async () => {
       raw.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     },
   };
 }

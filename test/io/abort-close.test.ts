@@ -11,7 +11,7 @@ import { NativeReader } from '../../src/io/NativeReader.js';
 import { StreamReader } from '../../src/io/StreamReader.js';
 import type { ReadyReader } from '../../src/io/types.js';
 import { takeOverSocket } from '../../src/native-takeover.js';
-import { closeCallbacksRan, native } from '../conn/harness.js';
+import { closeCallbacksRan, loopbackTcp, native } from '../conn/harness.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(async () => {
@@ -21,16 +21,10 @@ afterEach(async () => {
 
 /** A loopback TCP connection: our end (accepted, not yet read from) and the raw peer. */
 async function tcp(): Promise<{ ours: net.Socket; peer: net.Socket }> {
-  const server = net.createServer({ pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const peer = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
-  await once(peer, 'connect');
-  const [ours] = await accepted;
+  const { accepted: ours, dialled: peer, close } = await loopbackTcp();
   cleanup.push(() => {
     peer.destroy();
-    server.close();
+    void close();
   });
   return { ours, peer };
 }
